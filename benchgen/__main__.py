@@ -1,0 +1,5 @@
+import sys
+
+from benchgen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,28 @@
+"""Errors a user can act on: each names the file or input at fault and says how to fix it.
+
+The CLI prints these as one clean message (no traceback) and exits non-zero.
+"""
+
+
+class BenchgenError(Exception):
+    """Base class for errors caused by user input rather than by a bug."""
+
+
+class RegistryError(BenchgenError):
+    """A registry YAML file is missing, unreadable or malformed."""
+
+
+class CheckpointError(BenchgenError):
+    """A weights file is missing, corrupt or does not match the architecture."""
+
+
+class DatasetError(BenchgenError):
+    """A dataset directory or annotation file is missing or malformed."""
+
+
+class BackendUnavailable(BenchgenError):
+    """A requested runtime (e.g. TensorRT) cannot run on this machine."""
+
+
+class ResultsError(BenchgenError):
+    """A results JSON file does not follow the results schema."""

@@ -1,0 +1,50 @@
+"""Flag published figures whose sources disagree by more than measurement noise would explain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from benchgen.registry.schema import Family, Registry, ReportedValue, Variant
+
+#: (kind, tolerance): latency and sizes compare relatively, AP in absolute points.
+TOLERANCES: dict[str, tuple[str, float]] = {
+    "map50_95": ("absolute", 0.2),
+    "latency_cpu_ms": ("relative", 0.05),
+    "latency_trt_ms": ("relative", 0.05),
+    "params_m": ("relative", 0.05),
+    "flops_g": ("relative", 0.05),
+}
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    metric: str
+    values: tuple[ReportedValue, ...]
+    spread: float  # absolute points for AP, max/min - 1 for the others
+
+    def describe(self) -> str:
+        kind, _ = TOLERANCES[self.metric]
+        amount = f"{self.spread:.1f} AP" if kind == "absolute" else f"{self.spread * 100:.0f} %"
+        listed = "; ".join(f"{v.value:g} ({v.source_name})" for v in self.values)
+        return f"sources disagree by {amount}: {listed}"
+
+
+def find_discrepancy(metric: str, values: list[ReportedValue]) -> Discrepancy | None:
+    if len(values) < 2:
+        return None
+    kind, tolerance = TOLERANCES[metric]
+    low, high = min(v.value for v in values), max(v.value for v in values)
+    spread = high - low if kind == "absolute" else (high / low - 1 if low > 0 else float("inf"))
+    if spread <= tolerance + 1e-12:
+        return None
+    return Discrepancy(metric, tuple(values), spread)
+
+
+def registry_discrepancies(registry: Registry) -> list[tuple[Family, Variant, Discrepancy]]:
+    found = []
+    for family, variant in registry.variants():
+        for metric, values in variant.reported.items():
+            discrepancy = find_discrepancy(metric, values)
+            if discrepancy:
+                found.append((family, variant, discrepancy))
+    return found

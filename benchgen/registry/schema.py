@@ -1,0 +1,129 @@
+"""The one typed definition of the model registry.
+
+Registry files are hand-edited YAML, so every field is validated on load (unknown keys are
+errors, not silently ignored) and the error names the file and the key path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+#: Metrics a registry can report and benchgen can measure, with the units the pages use.
+METRICS: dict[str, dict[str, str]] = {
+    "map50_95": {"label": "mAP<sup>val</sup> 50-95", "unit": "", "better": "higher"},
+    "latency_cpu_ms": {"label": "CPU ONNX (ms)", "unit": "ms", "better": "lower"},
+    "latency_trt_ms": {"label": "TensorRT FP16 (ms)", "unit": "ms", "better": "lower"},
+    "params_m": {"label": "params (M)", "unit": "M", "better": "lower"},
+    "flops_g": {"label": "FLOPs (G)", "unit": "G", "better": "lower"},
+}
+MetricName = Literal["map50_95", "latency_cpu_ms", "latency_trt_ms", "params_m", "flops_g"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReportedValue(_Strict):
+    """A published figure and enough context to judge it (hardware, precision, what was timed)."""
+
+    value: float
+    source: HttpUrl
+    source_name: str = Field(description="short name shown in footnotes, e.g. 'DAMO-YOLO README'")
+    official: bool = Field(description="published by the model's authors (paper or official repo)")
+    hardware: str | None = None
+    precision: str | None = None
+    batch: int | None = None
+    includes_postprocess: bool | None = None
+    dataset: str | None = Field(default=None, description="e.g. 'COCO val2017'")
+    date: dt.date | None = None
+    note: str | None = None
+
+
+class Variant(_Strict):
+    """One model size of a family, as published."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    scale: Literal["n", "t", "s", "m", "l", "x"] = Field(
+        description="size tier used to match variants across families in the analysis"
+    )
+    input_size: int = Field(gt=0)
+    config: str | None = Field(default=None, description="official config name")
+    onnx: str | None = Field(default=None, description="bring-your-own ONNX file (relative to the registry file)")
+    reported: dict[MetricName, list[ReportedValue]] = Field(default_factory=dict)
+
+    @field_validator("reported")
+    @classmethod
+    def _non_empty(cls, value: dict[str, list[ReportedValue]]) -> dict[str, list[ReportedValue]]:
+        for metric, values in value.items():
+            if not values:
+                raise ValueError(f"reported.{metric} is an empty list; remove it or add a value")
+        return value
+
+
+class Family(_Strict):
+    """A detector family with its publication facts and our own description of it."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    authors: list[str] = Field(min_length=1)
+    organization: str
+    date: dt.date
+    arxiv: HttpUrl | None = None
+    github: HttpUrl
+    docs: HttpUrl | None = None
+    license: str
+    implementation: str | None = Field(
+        default=None, description="benchgen.models implementation name; None for bring-your-own ONNX"
+    )
+    decoder: str | None = Field(default=None, description="post-processing kind for bring-your-own ONNX")
+    description: str
+    innovations: list[str] = Field(min_length=1)
+    strengths: list[str] = Field(default_factory=list)
+    weaknesses: list[str] = Field(default_factory=list)
+    use_cases: list[str] = Field(default_factory=list)
+    variants: list[Variant] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _implementation_or_onnx(self) -> "Family":
+        ids = [v.id for v in self.variants]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate variant ids: {', '.join(duplicates)}")
+        if self.implementation is None:
+            missing = [v.id for v in self.variants if v.onnx is None]
+            if self.decoder is None or missing:
+                raise ValueError(
+                    "a family without 'implementation' must set 'decoder' and give every variant an 'onnx' file"
+                    + (f" (missing for: {', '.join(missing)})" if missing else "")
+                )
+        return self
+
+
+class Registry(BaseModel):
+    """All families, in file-name order, with a lookup by variant id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    families: list[Family]
+    sources: dict[str, str] = Field(default_factory=dict, description="family id -> registry file path")
+
+    def family(self, family_id: str) -> Family:
+        for family in self.families:
+            if family.id == family_id:
+                return family
+        raise KeyError(f"unknown family {family_id!r}; known: {', '.join(f.id for f in self.families)}")
+
+    def variant(self, variant_id: str) -> tuple[Family, Variant]:
+        for family in self.families:
+            for variant in family.variants:
+                if variant.id == variant_id:
+                    return family, variant
+        known = ", ".join(v.id for f in self.families for v in f.variants)
+        raise KeyError(f"unknown variant {variant_id!r}; known: {known}")
+
+    def variants(self) -> list[tuple[Family, Variant]]:
+        return [(f, v) for f in self.families for v in f.variants]

@@ -1,0 +1,221 @@
+"""Render the site's generated pages from the registry and the results (never runs a model).
+
+Everything generated goes to fixed paths under docs/ and is written into a temporary directory
+first, then moved into place, so a failed render leaves the previous site intact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from benchgen import __version__
+from benchgen.errors import BenchgenError
+from benchgen.registry.discrepancies import registry_discrepancies
+from benchgen.registry.schema import Family, Registry
+from benchgen.render.analysis import analyse_pair, latency_bases, pareto_front
+from benchgen.render.chart_data import chart_data, chart_data_script
+from benchgen.render.format import md_text, number, yaml_text
+from benchgen.render.notes import Notes
+from benchgen.render.table_view import TableView, table_view
+from benchgen.results.merge import Table, build_table, machines
+from benchgen.results.schema import Result, result_json_schema
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
+DEFAULT_DOCS = PROJECT_ROOT / "docs"
+
+#: Paths under docs/ that belong to the renderer; everything else in docs/ is hand-written.
+GENERATED = ("index.md", "leaderboard.md", "compare", "families", "assets/generated", "assets/vendor")
+
+#: Front-end libraries served from the site itself, copied from node_modules (installed by npm ci).
+VENDOR_FILES = {
+    "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
+    "tablesort.min.js": "tablesort/dist/tablesort.min.js",
+    "tablesort.number.min.js": "tablesort/dist/sorts/tablesort.number.min.js",
+}
+
+
+def pair_slug(a: Family, b: Family) -> str:
+    return f"{a.id}-vs-{b.id}"
+
+
+@dataclass
+class Views:
+    """The tables a page can show: one per measuring machine, plus the publications-only view."""
+
+    tables: list[Table]
+    reported: Table
+
+    @property
+    def all(self) -> list[Table]:
+        return self.tables + [self.reported]
+
+    def for_families(self, ids: list[str]) -> "Views":
+        return Views([t.for_families(ids) for t in self.tables], self.reported.for_families(ids))
+
+
+def _environment(templates: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = lambda text: Markup(md_text(text))
+    env.filters["num"] = number
+    env.filters["yaml"] = lambda text: Markup(yaml_text(text))
+    return env
+
+
+def _table_views(views: Views, notes: Notes) -> list[TableView]:
+    return [table_view(t, notes) for t in views.all]
+
+
+def _view_options(views: Views) -> list[dict]:
+    options = [{"id": t.machine.id, "label": f"Measured on {t.machine.label}"} for t in views.tables]
+    options.append({"id": "reported", "label": "Reported by the authors"})
+    return options
+
+
+class SiteRenderer:
+    def __init__(self, registry: Registry, results: list[Result], templates: Path = DEFAULT_TEMPLATES,
+                 now: dt.datetime | None = None) -> None:
+        self.registry = registry
+        self.results = results
+        self.env = _environment(templates)
+        self.now = now or dt.datetime.now(dt.timezone.utc)
+        self.views = Views([build_table(registry, results, m) for m in machines(results)],
+                           build_table(registry, results, None))
+
+    def _render(self, template: str, depth: int, **context) -> str:
+        """`depth` is how many directories below docs/ the page sits (compare/x.md: 1)."""
+        common = {"version": __version__, "generated": self.now, "registry": self.registry,
+                  # raw-HTML links are relative to the page URL (use_directory_urls: x.md -> x/)
+                  "base": "../" * (depth + 1) if template != "index.md.j2" else "",
+                  # Markdown links are relative to the source file, and MkDocs checks them
+                  "md_base": "../" * depth}
+        return self.env.get_template(template).render(**common, **context)
+
+    def pairs(self) -> list[tuple[Family, Family]]:
+        return list(itertools.combinations(self.registry.families, 2))
+
+    def compare_page(self, a: Family, b: Family) -> str:
+        views = self.views.for_families([a.id, b.id])
+        notes = Notes()
+        default = views.all[0]
+        analysis = analyse_pair(default, a.id, b.id)
+        reported_analysis = analyse_pair(views.reported, a.id, b.id) if views.tables else None
+        return self._render(
+            "compare.md.j2", 1, a=a, b=b, families=[a, b], notes=notes,
+            tables=_table_views(views, notes), view_options=_view_options(views),
+            analysis=analysis, reported_analysis=reported_analysis,
+            front=[pareto_front(default, basis.metric) for basis in latency_bases(default)],
+            machine=default.machine,
+        )
+
+    def family_page(self, family: Family) -> str:
+        views = self.views.for_families([family.id])
+        notes = Notes()
+        history = self._history(family)
+        return self._render("family.md.j2", 1, family=family, notes=notes, tables=_table_views(views, notes),
+                            view_options=_view_options(views), history=history,
+                            others=[f for f in self.registry.families if f.id != family.id], slug=pair_slug)
+
+    def _history(self, family: Family) -> dict[str, list[dict]]:
+        """Per variant, every successful latency measurement in time order, for the history chart."""
+        ids = {v.id for v in family.variants}
+        series: dict[str, list[dict]] = {}
+        for r in self.results:
+            if r.variant in ids and r.status == "ok" and r.kind in ("latency-cpu", "latency-gpu", "accuracy"):
+                for metric, value in r.metrics.items():
+                    series.setdefault(r.variant, []).append({
+                        "date": r.provenance.date.isoformat(), "metric": metric, "value": value,
+                        "machine": r.provenance.machine.id, "commit": (r.provenance.git_commit or "")[:10]})
+        return series
+
+    def leaderboard(self) -> str:
+        notes = Notes()
+        return self._render("leaderboard.md.j2", 0, notes=notes, tables=_table_views(self.views, notes),
+                            view_options=_view_options(self.views))
+
+    def index(self) -> str:
+        return self._render("index.md.j2", 0, pairs=self.pairs(), slug=pair_slug,
+                            machines=[t.machine for t in self.views.tables],
+                            discrepancies=registry_discrepancies(self.registry), results=self.results)
+
+    def chart_script(self) -> str:
+        data = chart_data([(f.id, f.name) for f in self.registry.families], self.views.tables,
+                          self.views.reported, self.now.isoformat())
+        return chart_data_script(data)
+
+    def history_script(self) -> str:
+        data = {f.id: self._history(f) for f in self.registry.families}
+        payload = json.dumps(data, indent=1, sort_keys=True).replace("</", "<\\/")
+        return f"// Generated by `benchgen render`. Do not edit.\nwindow.BENCHGEN_HISTORY = {payload};\n"
+
+    def files(self) -> dict[str, str]:
+        """Every generated text file, by path relative to docs/."""
+        out = {"index.md": self.index(), "leaderboard.md": self.leaderboard(),
+               "assets/generated/benchgen-data.js": self.chart_script(),
+               "assets/generated/benchgen-history.js": self.history_script(),
+               "assets/generated/results.schema.json": json.dumps(result_json_schema(), indent=2) + "\n"}
+        for a, b in self.pairs():
+            out[f"compare/{pair_slug(a, b)}.md"] = self.compare_page(a, b)
+        for family in self.registry.families:
+            out[f"families/{family.id}.md"] = self.family_page(family)
+        return out
+
+
+def node_modules_dir() -> Path:
+    return PROJECT_ROOT / "node_modules"
+
+
+def copy_vendor(destination: Path, node_modules: Path | None = None) -> None:
+    node_modules = node_modules or node_modules_dir()
+    for name, relative in VENDOR_FILES.items():
+        source = node_modules / relative
+        if not source.is_file():
+            raise BenchgenError(f"{source}: front-end library missing; run `npm ci` in {PROJECT_ROOT} "
+                                "(the set-up command does) so the site can serve Chart.js itself")
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def render_site(registry: Registry, results: list[Result], docs: Path = DEFAULT_DOCS,
+                templates: Path = DEFAULT_TEMPLATES, node_modules: Path | None = None) -> list[Path]:
+    """Render into a staging directory, then swap each generated path into docs/."""
+    docs = Path(docs)
+    docs.mkdir(parents=True, exist_ok=True)
+    renderer = SiteRenderer(registry, results, templates)
+    staging = Path(tempfile.mkdtemp(prefix=".render-", dir=docs))
+    try:
+        for relative, text in renderer.files().items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        copy_vendor(staging / "assets/vendor", node_modules)
+        for relative in GENERATED:
+            target, source = docs / relative, staging / relative
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+            if source.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                source.replace(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(p for p in docs.rglob("*") if p.is_file() and any(
+        str(p.relative_to(docs)).startswith(g) for g in GENERATED))

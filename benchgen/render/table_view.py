@@ -1,0 +1,128 @@
+"""Turn a merged table into what a page shows: formatted cells, bold bests, markers and footnotes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from benchgen.registry.discrepancies import Discrepancy, find_discrepancy
+from benchgen.registry.schema import METRICS, ReportedValue
+from benchgen.results.history import Delta, delta
+from benchgen.results.merge import Cell, Table
+from benchgen.results.schema import Result
+from benchgen.render.format import number
+from benchgen.render.notes import Note, Notes
+
+
+@dataclass
+class CellView:
+    metric: str
+    text: str
+    origin: str | None
+    bold: bool = False
+    title: str = ""
+    note: Note | None = None
+    beside: str | None = None  # reported value shown next to a measurement
+    delta: Delta | None = None
+    disagreement: Note | None = None
+    failure: Note | None = None
+    sort_value: float | None = None
+
+
+@dataclass
+class RowView:
+    variant_id: str
+    name: str
+    family_id: str
+    family_name: str
+    input_size: int
+    cells: list[CellView] = field(default_factory=list)
+
+
+@dataclass
+class TableView:
+    machine_id: str | None
+    machine_label: str | None
+    columns: list[tuple[str, str]]
+    rows: list[RowView]
+
+
+def describe_reported(value: ReportedValue) -> str:
+    bits = [value.hardware, value.precision, f"batch {value.batch}" if value.batch else None,
+            {True: "with post-processing", False: "without NMS/post-processing", None: None}[value.includes_postprocess],
+            value.dataset]
+    context = ", ".join(b for b in bits if b)
+    return f"{value.source_name}{f' ({context})' if context else ''}"
+
+
+def describe_measurement(result: Result) -> str:
+    prov = result.provenance
+    commit = f" @ {prov.git_commit[:10]}" if prov.git_commit else ""
+    libs = ", ".join(f"{k} {v}" for k, v in sorted(prov.libraries.items()))
+    settings = ", ".join(f"{k}={v}" for k, v in sorted(result.settings.items()))
+    return (f"{result.kind} measured by benchgen {prov.benchgen_version}{commit} on {prov.machine.label}, "
+            f"{prov.date:%Y-%m-%d %H:%M} UTC; {libs}; settings: {settings}")
+
+
+def _measurement_key(result: Result) -> tuple:
+    settings = {k: v for k, v in result.settings.items() if k not in ("input_size", "onnx", "model")}
+    return (result.provenance.machine.id, result.kind, result.provenance.git_commit,
+            json.dumps(settings, sort_keys=True, default=str))
+
+
+def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
+    view = CellView(metric=cell.metric, text=number(cell.metric, cell.value), origin=cell.origin,
+                    sort_value=cell.value)
+    preferred = cell.preferred
+    if cell.measured is not None:
+        view.note = notes.add("measured", _measurement_key(cell.measured), describe_measurement(cell.measured),
+                              variant_id)
+        view.title = f"measured by benchgen ({cell.measured.provenance.date:%Y-%m-%d})"
+        if preferred is not None:
+            view.beside = f"reported {number(cell.metric, preferred.value)}"
+        view.delta = delta(cell.metric, cell.previous_value, cell.value)
+        if cell.measured.settings.get("dataset"):
+            view.title += f" on {cell.measured.settings['dataset']}"
+    elif preferred is not None:
+        view.note = notes.add("reported", (describe_reported(preferred), str(preferred.source)),
+                              f"{describe_reported(preferred)}: {preferred.source}", variant_id)
+        view.title = f"reported by {describe_reported(preferred)}" + (f"; {preferred.note}" if preferred.note else "")
+    discrepancy: Discrepancy | None = find_discrepancy(cell.metric, cell.reported)
+    if discrepancy is not None:
+        view.disagreement = notes.add("disagreement", (variant_id, cell.metric),
+                                      f"{variant_id} {METRICS[cell.metric]['label']}: {discrepancy.describe()}",
+                                      variant_id)
+    if cell.failure is not None:
+        view.failure = notes.add("failure", (variant_id, cell.failure.kind),
+                                 f"{variant_id} {cell.failure.kind} failed on "
+                                 f"{cell.failure.provenance.machine.label} "
+                                 f"({cell.failure.provenance.date:%Y-%m-%d}): {cell.failure.error}", variant_id)
+        if cell.measured is None:
+            view.text = "failed"
+    return view
+
+
+def _bold_best(rows: list[RowView]) -> None:
+    for index, (metric, spec) in enumerate(METRICS.items()):
+        values = [r.cells[index].sort_value for r in rows if r.cells[index].sort_value is not None]
+        if len(values) < 2:
+            continue
+        best = max(values) if spec["better"] == "higher" else min(values)
+        for row in rows:
+            row.cells[index].bold = row.cells[index].sort_value == best
+
+
+def table_view(table: Table, notes: Notes) -> TableView:
+    rows = []
+    for row in table.rows:
+        view = RowView(variant_id=row.variant.id, name=row.variant.name, family_id=row.family.id,
+                       family_name=row.family.name, input_size=row.variant.input_size)
+        view.cells = [cell_view(row.cells[metric], row.variant.id, notes) for metric in METRICS]
+        rows.append(view)
+    _bold_best(rows)
+    return TableView(
+        machine_id=table.machine.id if table.machine else None,
+        machine_label=table.machine.label if table.machine else None,
+        columns=[(m, spec["label"]) for m, spec in METRICS.items()],
+        rows=rows,
+    )

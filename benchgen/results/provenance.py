@@ -1,0 +1,109 @@
+"""Describe the machine and software a measurement ran on, so every number can be traced."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import re
+import subprocess
+import sys
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+import benchgen
+from benchgen.results.schema import Machine, Provenance
+
+#: Libraries whose versions change what a measurement means.
+TRACKED_LIBRARIES = ("numpy", "onnx", "onnxruntime", "torch", "pycocotools", "opencv-python-headless",
+                     "pillow", "tensorrt")
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_gb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024**2, 1)
+    except OSError:
+        pass
+    return None
+
+
+def slugify(text: str) -> str:
+    text = re.sub(r"\((r|tm)\)|cpu|processor|@.*$|\d+-core", " ", text.lower())
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+def usable_cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@lru_cache(maxsize=1)
+def current_machine(gpu: str | None = None, gpu_driver: str | None = None, cuda: str | None = None) -> Machine:
+    """The machine benchgen runs on. BENCHGEN_MACHINE_ID/LABEL override the derived names (CI runners)."""
+    cpu = _cpu_model()
+    count = usable_cpu_count()
+    derived = f"gpu-{slugify(gpu)}" if gpu else f"cpu-{slugify(cpu)}-{count}c"
+    label = f"{gpu}" if gpu else f"{cpu} ({count} cores)"
+    return Machine(
+        id=os.environ.get("BENCHGEN_MACHINE_ID", derived),
+        label=os.environ.get("BENCHGEN_MACHINE_LABEL", label),
+        cpu=cpu,
+        cpu_count=count,
+        memory_gb=_memory_gb(),
+        os=f"{platform.system()} {platform.release()}",
+        python=platform.python_version(),
+        gpu=gpu,
+        gpu_driver=gpu_driver,
+        cuda=cuda,
+    )
+
+
+def library_versions(names: tuple[str, ...] = TRACKED_LIBRARIES) -> dict[str, str]:
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+@lru_cache(maxsize=1)
+def git_state() -> tuple[str | None, bool | None]:
+    root = Path(benchgen.__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                check=True, timeout=10).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                    capture_output=True, text=True, check=True, timeout=10).stdout.strip())
+        return commit, dirty
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+
+
+def collect_provenance(machine: Machine | None = None, command: str | None = None) -> Provenance:
+    commit, dirty = git_state()
+    return Provenance(
+        benchgen_version=benchgen.__version__,
+        git_commit=commit,
+        git_dirty=dirty,
+        libraries=library_versions(),
+        machine=machine or current_machine(),
+        date=dt.datetime.now(dt.timezone.utc),
+        command=command if command is not None else " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+    )

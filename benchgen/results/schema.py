@@ -1,0 +1,89 @@
+"""The one typed definition of a measurement result file.
+
+One JSON file per measurement (variant x kind x machine x time). Its JSON Schema is generated
+from these classes and published on the site, so readers of the raw data know what each field is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+ResultKind = Literal["accuracy", "latency-cpu", "latency-gpu", "size"]
+
+#: Which headline metric each kind of measurement provides (keys of benchgen.registry.METRICS).
+KIND_METRICS: dict[str, tuple[str, ...]] = {
+    "accuracy": ("map50_95",),
+    "latency-cpu": ("latency_cpu_ms",),
+    "latency-gpu": ("latency_trt_ms",),
+    "size": ("params_m", "flops_g"),
+}
+
+
+class Machine(BaseModel):
+    """Where a number was measured. `id` groups results; the rest lets a reader judge them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", description="stable slug, e.g. 'cpu-amd-epyc-9554-2c'")
+    label: str = Field(description="human-readable name shown on the pages")
+    cpu: str
+    cpu_count: int
+    memory_gb: float | None = None
+    os: str
+    python: str
+    gpu: str | None = None
+    gpu_driver: str | None = None
+    cuda: str | None = None
+
+
+class Provenance(BaseModel):
+    """Everything needed to tell whether two numbers are comparable and to reproduce one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    benchgen_version: str
+    git_commit: str | None = Field(description="commit of the benchgen checkout; None outside git")
+    git_dirty: bool | None = None
+    libraries: dict[str, str] = Field(description="versions of the libraries that did the work")
+    machine: Machine
+    date: dt.datetime = Field(description="UTC time the measurement finished")
+    command: str | None = None
+
+
+class Result(BaseModel):
+    """One measurement, or the record of its failure."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    variant: str
+    kind: ResultKind
+    status: Literal["ok", "failed"] = "ok"
+    metrics: dict[str, float] = Field(
+        default_factory=dict,
+        description="headline values in page units: map50_95 in AP percent (0-100), latencies in ms, "
+        "params_m in millions, flops_g in GFLOPs (2 x multiply-accumulates)",
+    )
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="everything behind the headline: the 12 COCOeval stats, latency median/p90/mean/std/runs, "
+        "per-stage times",
+    )
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="what the measurement ran with: backend, input size, threads, dataset, ..."
+    )
+    cache_key: str | None = Field(default=None, description="hash of everything the result depends on")
+    error: str | None = None
+    provenance: Provenance
+
+
+def result_json_schema() -> dict[str, Any]:
+    schema = Result.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "benchgen result"
+    return schema

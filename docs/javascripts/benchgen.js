@@ -1,0 +1,180 @@
+// benchgen page behaviour: machine picker, latency-vs-mAP chart, history chart, sortable tables.
+// The numbers come from the generated window.BENCHGEN_DATA / BENCHGEN_HISTORY; this file holds
+// no data. Material's instant navigation swaps page content without reloading scripts, so all
+// set-up runs from document$ (or DOMContentLoaded when Material's observable is absent).
+(function () {
+  "use strict";
+
+  const GREY = "rgba(140, 140, 140, 0.45)";
+
+  function cssVar(name, fallback) {
+    const value = getComputedStyle(document.body).getPropertyValue(name).trim();
+    return value || fallback;
+  }
+
+  function viewById(id) {
+    const data = window.BENCHGEN_DATA;
+    return data.views.find((v) => v.id === id) || data.views[0];
+  }
+
+  function currentView(root) {
+    const select = root.querySelector(".bg-view-select");
+    return select ? select.value : window.BENCHGEN_DATA.views[0].id;
+  }
+
+  function availableMetrics(view) {
+    const metrics = window.BENCHGEN_DATA.latencyMetrics;
+    return Object.keys(metrics).filter((m) => view.rows.some((r) => r[m] !== null && r.map !== null));
+  }
+
+  function chartConfig(container, view, metric) {
+    const data = window.BENCHGEN_DATA;
+    const highlight = container.dataset.highlight.split(",");
+    const shown = container.dataset.families.split(",");
+    const text = cssVar("--md-default-fg-color", "#333");
+    const grid = cssVar("--md-default-fg-color--lightest", "rgba(0,0,0,0.1)");
+    const datasets = data.families
+      .filter((f) => shown.includes(f.id))
+      .map((family) => {
+        const on = highlight.includes(family.id);
+        const points = view.rows
+          .filter((r) => r.family === family.id && r[metric] !== null && r.map !== null)
+          .map((r) => ({ x: r[metric], y: r.map, label: r.name }))
+          .sort((a, b) => a.x - b.x);
+        return {
+          label: family.name,
+          data: points,
+          borderColor: on ? family.color : GREY,
+          backgroundColor: on ? family.color : GREY,
+          borderWidth: on ? 2.5 : 1.5,
+          pointRadius: on ? 4 : 3,
+          showLine: true,
+          order: on ? 0 : 1,
+        };
+      })
+      .filter((d) => d.data.length > 0);
+    return {
+      type: "scatter",
+      data: { datasets },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        plugins: {
+          legend: { labels: { color: text } },
+          tooltip: {
+            callbacks: {
+              label: (ctx) => `${ctx.raw.label}: ${ctx.raw.y.toFixed(1)} AP, ${ctx.raw.x.toFixed(2)} ms`,
+            },
+          },
+        },
+        scales: {
+          x: {
+            title: { display: true, text: `${data.latencyMetrics[metric]} latency (ms, batch 1) — ${view.label}`, color: text },
+            ticks: { color: text },
+            grid: { color: grid },
+          },
+          y: {
+            title: { display: true, text: "COCO mAP 50-95", color: text },
+            ticks: { color: text },
+            grid: { color: grid },
+          },
+        },
+      },
+    };
+  }
+
+  function drawChart(container, root) {
+    const view = viewById(currentView(root));
+    const select = container.querySelector(".bg-latency-select");
+    const metrics = availableMetrics(view);
+    const previous = select.value;
+    select.innerHTML = "";
+    metrics.forEach((m) => select.add(new Option(window.BENCHGEN_DATA.latencyMetrics[m], m)));
+    if (metrics.includes(previous)) select.value = previous;
+    select.parentElement.hidden = metrics.length < 2;
+    const canvas = container.querySelector("canvas");
+    const existing = Chart.getChart(canvas);
+    if (existing) existing.destroy();
+    container.querySelector(".bg-chart-empty").hidden = metrics.length > 0;
+    canvas.parentElement.hidden = metrics.length === 0;
+    if (metrics.length === 0) return;
+    new Chart(canvas, chartConfig(container, view, select.value || metrics[0]));
+  }
+
+  function drawHistory(container) {
+    const family = container.dataset.family;
+    const series = (window.BENCHGEN_HISTORY || {})[family] || {};
+    const select = container.querySelector(".bg-history-select");
+    const metrics = [...new Set(Object.values(series).flat().map((p) => p.metric))];
+    if (!select.options.length) metrics.forEach((m) => select.add(new Option(m, m)));
+    const metric = select.value || metrics[0];
+    const canvas = container.querySelector("canvas");
+    const existing = Chart.getChart(canvas);
+    if (existing) existing.destroy();
+    const families = window.BENCHGEN_DATA.families;
+    const color = (families.find((f) => f.id === family) || { color: "#555" }).color;
+    const datasets = Object.entries(series).map(([variant, points], i) => ({
+      label: variant,
+      data: points.filter((p) => p.metric === metric).map((p) => ({ x: Date.parse(p.date), y: p.value, machine: p.machine, commit: p.commit })),
+      showLine: true,
+      borderColor: color,
+      backgroundColor: color,
+      borderDash: i % 2 ? [6, 3] : [],
+      pointStyle: ["circle", "rect", "triangle", "rectRot", "star"][i % 5],
+    })).filter((d) => d.data.length);
+    const text = cssVar("--md-default-fg-color", "#333");
+    new Chart(canvas, {
+      type: "scatter",
+      data: { datasets },
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false,
+        plugins: {
+          legend: { labels: { color: text } },
+          tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${ctx.raw.y} (${new Date(ctx.raw.x).toISOString().slice(0, 16)}, ${ctx.raw.machine}, ${ctx.raw.commit})` } },
+        },
+        scales: {
+          x: { ticks: { color: text, callback: (v) => new Date(v).toISOString().slice(0, 10) }, title: { display: true, text: "date", color: text } },
+          y: { ticks: { color: text }, title: { display: true, text: metric, color: text } },
+        },
+      },
+    });
+  }
+
+  function showView(root) {
+    const id = currentView(root);
+    root.querySelectorAll(".bg-view").forEach((el) => { el.hidden = el.dataset.view !== id; });
+    root.querySelectorAll(".bg-chart").forEach((c) => drawChart(c, root));
+  }
+
+  function setUp() {
+    if (!window.BENCHGEN_DATA || typeof Chart === "undefined") return;
+    const root = document.querySelector("article") || document.body;
+    const picker = root.querySelector(".bg-view-select");
+    if (picker) {
+      const stored = sessionStorage.getItem("benchgen-view");
+      if (stored && [...picker.options].some((o) => o.value === stored)) picker.value = stored;
+      picker.addEventListener("change", () => {
+        sessionStorage.setItem("benchgen-view", picker.value);
+        showView(root);
+      });
+    }
+    root.querySelectorAll(".bg-latency-select").forEach((select) => {
+      select.addEventListener("change", () => drawChart(select.closest(".bg-chart"), root));
+    });
+    root.querySelectorAll(".bg-history").forEach((h) => {
+      drawHistory(h);
+      h.querySelector(".bg-history-select").addEventListener("change", () => drawHistory(h));
+    });
+    showView(root);
+    if (typeof Tablesort !== "undefined") {
+      root.querySelectorAll(".bg-sortable table").forEach((t) => new Tablesort(t));
+    }
+  }
+
+  if (typeof document$ !== "undefined") {
+    document$.subscribe(setUp);
+  } else {
+    document.addEventListener("DOMContentLoaded", setUp);
+  }
+})();
