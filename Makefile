@@ -1,0 +1,17 @@
+# The two set-up commands of the README. Both install what they need first (scripts/bootstrap.sh).
+.PHONY: site test serve
+
+# Measure what is stale on this machine, regenerate the pages, build the static site into site/.
+site:
+	scripts/bootstrap.sh
+	.venv/bin/benchgen refresh
+	.venv/bin/mkdocs build --strict
+
+# The whole test suite (what CI runs).
+test:
+	scripts/bootstrap.sh --test
+	.venv/bin/python -m pytest -q
+
+# Preview with live reload on http://127.0.0.1:8000 (after `make site` or `benchgen render`).
+serve:
+	.venv/bin/mkdocs serve

@@ -1,0 +1,41 @@
+"""`benchgen export`: write a variant's deploy model as ONNX."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from benchgen.errors import BenchgenError
+from benchgen.models import implementation
+from benchgen.registry import load_registry
+
+
+def run(args: argparse.Namespace) -> int:
+    registry = load_registry(args.registry)
+    try:
+        family, variant = registry.variant(args.variant)
+    except KeyError as exc:
+        raise BenchgenError(str(exc.args[0])) from None
+    if family.implementation is None:
+        raise BenchgenError(f"{variant.id} is a bring-your-own ONNX entry ({variant.onnx}); there is nothing to export")
+    if args.weights is not None and not args.weights.is_file():
+        raise BenchgenError(f"{args.weights}: weights file not found; pass the official .pth of {variant.id} "
+                            f"(config {variant.config}) or omit --weights for fixed-seed random weights")
+    module = implementation(family.implementation)
+    module.export_onnx(variant.id, args.output, weights=args.weights, seed=args.seed)
+    source = f"weights {args.weights}" if args.weights else f"fixed-seed random weights (seed {args.seed})"
+    print(f"wrote {args.output} ({variant.name}, {source})")
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export", help="export a variant's deploy model to ONNX",
+        description="Build the architecture-exact model, load official weights (or fixed-seed random ones), "
+                    "fuse it for deployment and write ONNX.")
+    parser.add_argument("variant", help="variant id, e.g. damo-yolo-s or rtdetrv2-l")
+    parser.add_argument("--weights", type=Path, default=None, help="official checkpoint (.pth)")
+    parser.add_argument("--output", type=Path, required=True, help="ONNX file to write")
+    parser.add_argument("--seed", type=int, default=0, help="seed for random weights when --weights is absent")
+    parser.add_argument("--registry", type=Path, default=None, help="registry directory (default: embedded)")
+    parser.set_defaults(func=run)

@@ -1,0 +1,36 @@
+"""`benchgen sources`: list published figures whose sources disagree."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from benchgen.registry import load_registry
+from benchgen.registry.discrepancies import TOLERANCES, registry_discrepancies
+from benchgen.render.table_view import describe_reported
+
+
+def run(args: argparse.Namespace) -> int:
+    registry = load_registry(args.registry)
+    found = registry_discrepancies(registry)
+    if not found:
+        print("no disagreements between reported sources")
+        return 0
+    tolerances = ", ".join(f"{m} {'±' if k == 'absolute' else ''}{t:g}{'' if k == 'absolute' else ' relative'}"
+                           for m, (k, t) in TOLERANCES.items())
+    print(f"{len(found)} reported figures whose sources disagree (tolerances: {tolerances}):")
+    for _family, variant, discrepancy in found:
+        print(f"\n{variant.id} {discrepancy.metric}: {discrepancy.describe().split(':', 1)[0]}")
+        for value in discrepancy.values:
+            marker = "official" if value.official else "third-party"
+            print(f"  {value.value:>8g}  [{marker}] {describe_reported(value)} <{value.source}>")
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "sources", help="list reported figures whose published sources disagree",
+        description="List every registry figure with several reported values that differ by more than the "
+                    "tolerance (latency and sizes 5 %% relative, mAP 0.2 AP), with each source.")
+    parser.add_argument("--registry", type=Path, default=None, help="registry directory (default: embedded)")
+    parser.set_defaults(func=run)

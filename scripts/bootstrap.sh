@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install everything benchgen needs into .venv and node_modules. Idempotent: re-running is cheap.
+#   scripts/bootstrap.sh            runtime (measure, render, build the site)
+#   scripts/bootstrap.sh --test     plus the test tools and Debian's chromium for the browser test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+# The CPU build of torch first, pinned: an unpinned torch would pull a multi-GB CUDA build.
+.venv/bin/python -m pip install --quiet "torch==2.13.0"
+extras=""
+if [ "${1:-}" = "--test" ]; then extras="[test]"; fi
+.venv/bin/python -m pip install --quiet -e ".${extras}"
+
+# Chart.js and tablesort, pinned in package-lock.json, served by the site itself (no CDN).
+npm ci --no-audit --no-fund --loglevel=error
+
+if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
+  sudo_cmd=""
+  if [ "$(id -u)" != "0" ]; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get install -y -qq chromium >/dev/null 2>&1 || {
+    $sudo_cmd apt-get update -qq >/dev/null && $sudo_cmd apt-get install -y -qq chromium >/dev/null; }
+fi

@@ -1,0 +1,54 @@
+import datetime as dt
+import json
+
+import jsonschema
+import pytest
+
+from benchgen.errors import ResultsError
+from benchgen.results import load_results, result_json_schema, write_result
+from benchgen.results.provenance import collect_provenance
+from benchgen.results.store import atomic_write_text
+from tests.conftest import make_result
+
+
+def test_roundtrip_and_one_file_per_measurement(tmp_path):
+    first = make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 12.5})
+    second = make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 13.0},
+                         when=dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc))
+    p1, p2 = write_result(first, tmp_path), write_result(second, tmp_path)
+    assert p1 != p2 and p1.parent == p2.parent
+    assert p1.relative_to(tmp_path).parts[:3] == ("cpu-test-2c", "alpha-s", "latency-cpu")
+    loaded = load_results(tmp_path)
+    assert [r.metrics["latency_cpu_ms"] for r in loaded] == [12.5, 13.0]
+
+
+def test_written_files_follow_the_published_schema(tmp_path):
+    path = write_result(make_result("alpha-s", "accuracy", {"map50_95": 31.0}), tmp_path)
+    jsonschema.validate(json.loads(path.read_text()), result_json_schema())
+
+
+def test_corrupt_result_names_the_file(tmp_path):
+    bad = tmp_path / "m" / "v" / "size" / "x.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("{ not json")
+    with pytest.raises(ResultsError, match="x.json"):
+        load_results(tmp_path)
+
+
+def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
+    target = tmp_path / "out.json"
+
+    def boom(*_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("os.replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_text(target, "{}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_provenance_describes_this_machine():
+    prov = collect_provenance(command="benchgen test")
+    assert prov.machine.cpu_count >= 1 and prov.machine.id
+    assert "numpy" in prov.libraries
+    assert prov.date.tzinfo is not None

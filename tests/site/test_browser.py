@@ -1,0 +1,90 @@
+"""Open built pages in real headless Chromium: the chart must draw and the console stay clean."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+
+import pytest
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/bootstrap.sh --test "
+                                                "installs it)"),
+]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(default_site, site_port):
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", site_port), functools.partial(_QuietHandler, directory=str(default_site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+def _open(browser, url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    problems = []
+    page.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type in ("error", "warning")
+            else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+    page.goto(url)
+    page.wait_for_function("document.querySelector('canvas.bg-chart-canvas') && "
+                           "Chart.getChart(document.querySelector('canvas.bg-chart-canvas'))")
+    return page, problems
+
+
+NON_BLANK = """() => {
+  const canvas = document.querySelector('canvas.bg-chart-canvas');
+  const ctx = canvas.getContext('2d');
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+  return {painted, total: data.length / 4, width: canvas.width, height: canvas.height};
+}"""
+
+
+def test_comparison_chart_draws_without_console_errors(browser, served, tmp_path):
+    page, problems = _open(browser, f"{served}/compare/damo-yolo-vs-rtdetrv2/")
+    pixels = page.evaluate(NON_BLANK)
+    assert pixels["width"] > 100 and pixels["height"] > 100
+    assert pixels["painted"] > 0.01 * pixels["total"], pixels
+    series = page.evaluate("Chart.getChart(document.querySelector('canvas.bg-chart-canvas')).data.datasets"
+                           ".map(d => [d.label, d.data.length])")
+    assert ["DAMO-YOLO", 4] in series and ["RT-DETRv2", 5] in series
+    page.locator("#performance").scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "compare.png"), full_page=True)
+    assert problems == []
+
+
+def test_chart_survives_instant_navigation(browser, served):
+    page, problems = _open(browser, f"{served}/leaderboard/")
+    # follow an internal link: Material's instant navigation swaps the content without a reload
+    page.evaluate("window.__sameDocument = true")
+    page.locator("article a[href$='families/rtdetrv2/']").first.click()
+    page.wait_for_url("**/families/rtdetrv2/")
+    page.wait_for_function("Chart.getChart(document.querySelector('canvas.bg-chart-canvas')) !== undefined")
+    assert page.evaluate("window.__sameDocument === true"), "navigation reloaded the page"
+    assert page.evaluate(NON_BLANK)["painted"] > 0
+    assert problems == []

@@ -1,0 +1,34 @@
+from tests.conftest import two_family_docs, write_registry
+from tests.site.conftest import build_site
+
+
+def test_default_site_builds_strict_with_every_page(default_site):
+    for page in ["index.html", "leaderboard/index.html", "compare/damo-yolo-vs-rtdetrv2/index.html",
+                 "families/damo-yolo/index.html", "families/rtdetrv2/index.html", "methodology/index.html",
+                 "notebooks/explore/index.html", "assets/vendor/chart.umd.min.js",
+                 "assets/generated/benchgen-data.js", "assets/generated/results.schema.json"]:
+        assert (default_site / page).is_file(), page
+
+
+def test_built_comparison_page_marks_reported_numbers(default_site):
+    html = (default_site / "compare/damo-yolo-vs-rtdetrv2/index.html").read_text()
+    for name in ["DAMO-YOLO-T", "DAMO-YOLO-L", "RT-DETRv2-S", "RT-DETRv2-X", "RT-DETRv2-M* (R34)"]:
+        assert f">{name}</a>" in html, name
+    assert "bg-mark-reported" in html and "DAMO-YOLO README" in html
+
+
+def test_site_loads_nothing_from_a_cdn(default_site):
+    html = (default_site / "compare/damo-yolo-vs-rtdetrv2/index.html").read_text()
+    assert "fonts.googleapis" not in html and "cdn.jsdelivr" not in html and "unpkg.com" not in html
+    assert 'src="../../assets/vendor/chart.umd.min.js"' in html
+
+
+def test_script_in_registry_is_escaped_in_built_html(tmp_path):
+    docs = two_family_docs()
+    docs[0]["description"] = "Sneaky <script>window.PWNED=1</script> description"
+    docs[0]["innovations"] = ["<img src=x onerror=alert(1)>"]
+    registry = write_registry(tmp_path / "registry", docs)
+    site = build_site(tmp_path / "project", registry_dir=registry)
+    html = (site / "compare/alpha-vs-beta/index.html").read_text()
+    assert "<script>window.PWNED" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;window.PWNED=1&lt;/script&gt;" in html
