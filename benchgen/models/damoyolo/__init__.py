@@ -1,9 +1,10 @@
-"""DAMO-YOLO T/S/M/L: checkpoint-compatible inference model and deploy fusion.
+"""DAMO-YOLO T/S/M/L: checkpoint-compatible inference model, checkpoint loading, deploy fusion.
 
 Architecture hyper-parameters live in variants.yaml (package data); see benchgen.models for the
 interface every implementation exposes.
 """
 
+from .checkpoint import load_checkpoint
 from .fuse import to_deploy
 from .model import VARIANTS, DamoYolo, build_model
 
@@ -11,5 +12,6 @@ __all__ = [
     "VARIANTS",
     "DamoYolo",
     "build_model",
+    "load_checkpoint",
     "to_deploy",
 ]
