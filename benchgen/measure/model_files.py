@@ -1,0 +1,152 @@
+"""Which ONNX file measures a variant, and which pipeline reads its outputs.
+
+Every measurement (accuracy, latency, size) runs on an ONNX file, so all of them resolve a variant
+the same way here: a bring-your-own entry names its file in the registry; an implementation family
+is exported once per (weights, seed, model code) into a cache and the file is reused, because an
+export takes far longer than most measurements.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import benchgen
+from benchgen.decoders import make_pipeline as make_decoder_pipeline
+from benchgen.errors import BenchgenError, CheckpointError
+from benchgen.pipeline import Pipeline
+from benchgen.registry import load_registry
+from benchgen.registry.schema import Family, Registry, Variant
+
+
+def project_root() -> Path:
+    """Registry paths like ``../shared/...`` are written relative to the checkout, not to the YAML file."""
+    env = os.environ.get("BENCHGEN_ROOT")
+    return Path(env).resolve() if env else Path(benchgen.__file__).resolve().parent.parent
+
+
+def cache_root() -> Path:
+    """Exports, detections and engines; BENCHGEN_CACHE_DIR moves it (tests, shared cache disks)."""
+    env = os.environ.get("BENCHGEN_CACHE_DIR")
+    return Path(env).resolve() if env else project_root() / ".benchgen" / "cache"
+
+
+@lru_cache(maxsize=64)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """Content hash, remembered per (path, size, mtime) since caches ask for it on every run."""
+    stat = Path(path).stat()
+    return _sha256(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+def short_hash(material: Any) -> str:
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """A variant ready to run: its ONNX file, where that came from, and its pipeline."""
+
+    family: Family
+    variant: Variant
+    onnx_path: Path
+    onnx_sha256: str
+    pipeline: Pipeline
+    origin: str  # "registry onnx" | "export"
+    weights: Path | None = None
+    seed: int | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """Flat, short entries for `Result.settings` (the pages print them as key=value)."""
+        if self.origin == "export":
+            weights = str(self.weights) if self.weights else f"random (seed {self.seed})"
+        else:
+            weights = "in the ONNX file"
+        entries: dict[str, Any] = {"input_size": self.variant.input_size, "onnx": self.onnx_path.name,
+                                   "onnx_sha256": self.onnx_sha256[:16], "weights": weights}
+        pipeline_settings = getattr(self.pipeline, "settings", None)
+        if isinstance(pipeline_settings, dict):
+            entries.update({k: v for k, v in pipeline_settings.items() if v is not None})
+        return entries
+
+
+def lookup(variant_id: str, registry: Registry | None = None) -> tuple[Family, Variant]:
+    registry = registry or load_registry()
+    try:
+        return registry.variant(variant_id)
+    except KeyError as exc:
+        raise BenchgenError(str(exc.args[0])) from None
+
+
+def registry_onnx_path(family: Family, variant: Variant) -> Path:
+    path = Path(variant.onnx)
+    resolved = path if path.is_absolute() else (project_root() / path).resolve()
+    if not resolved.is_file():
+        raise BenchgenError(
+            f"{resolved}: ONNX file of registry entry {family.id}/{variant.id} (onnx: {variant.onnx}) not found; "
+            f"relative paths resolve against the project root {project_root()} (set BENCHGEN_ROOT to change it)")
+    return resolved
+
+
+def _code_hash(module: Any) -> str:
+    """Hash of the implementation's source files: changed model code must not reuse a stale export."""
+    digest = hashlib.sha256()
+    root = Path(module.__file__).parent
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def exported_onnx(family: Family, variant: Variant, weights: Path | None, seed: int) -> Path:
+    from benchgen.models import implementation  # imports torch: only for families that need it
+
+    module = implementation(family.implementation)
+    material = {"variant": variant.id, "implementation": family.implementation, "code": _code_hash(module),
+                "weights_sha256": sha256_file(weights) if weights else None,
+                "seed": None if weights else seed, "benchgen": benchgen.__version__}
+    path = cache_root() / "onnx" / f"{variant.id}-{short_hash(material)}.onnx"
+    if path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.onnx")
+    try:
+        module.export_onnx(variant.id, tmp, weights=weights, seed=seed)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def resolve_model(variant_id: str, weights: Path | None = None, seed: int = 0,
+                  registry: Registry | None = None) -> ModelFiles:
+    family, variant = lookup(variant_id, registry)
+    if family.implementation is None:
+        if weights is not None:
+            raise BenchgenError(f"{variant.id} is measured from its registry ONNX file ({variant.onnx}), which holds "
+                                "its weights; --weights applies only to families benchgen exports itself")
+        onnx_path = registry_onnx_path(family, variant)
+        pipeline = make_decoder_pipeline(family.decoder, variant.input_size)
+        return ModelFiles(family, variant, onnx_path, sha256_file(onnx_path), pipeline, "registry onnx")
+    if weights is not None and not Path(weights).is_file():
+        raise CheckpointError(f"{weights}: weights file not found; pass the official checkpoint of {variant.id} "
+                              f"(config {variant.config}) or omit --weights for fixed-seed random weights")
+    from benchgen.models import implementation
+
+    onnx_path = exported_onnx(family, variant, Path(weights) if weights else None, seed)
+    pipeline = implementation(family.implementation).make_pipeline(variant.id)
+    return ModelFiles(family, variant, onnx_path, sha256_file(onnx_path), pipeline, "export",
+                      Path(weights) if weights else None, seed)

@@ -1,0 +1,99 @@
+"""One call signature for every inference backend: feeds in, outputs (in ONNX order) out.
+
+Evaluation and timing code drive a `Runner` and never see whether ONNX Runtime or a TensorRT engine
+sits behind it, so accuracy measured on one backend is directly comparable with another.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+import onnxruntime as ort
+
+from benchgen.errors import BackendUnavailable, BenchgenError
+
+BACKENDS = ("ort-cpu", "ort-cuda", "tensorrt")
+
+
+class Runner(Protocol):
+    input_names: list[str]
+    settings: dict[str, Any]  # what the backend ran with, for Result.settings
+
+    def run(self, feeds: dict[str, np.ndarray]) -> Sequence[np.ndarray]:
+        ...
+
+    def prepare(self, feeds: dict[str, np.ndarray]) -> Callable[[], Sequence[np.ndarray]]:
+        ...
+
+
+def bind_feeds(feeds: dict[str, np.ndarray], input_names: Sequence[str]) -> dict[str, np.ndarray]:
+    """Match a pipeline's feeds to the model's inputs; a lone input binds by position.
+
+    Bring-your-own ONNX files name their one image input whatever their exporter chose ("images",
+    "input", ...); insisting on a name would reject a file for no reason that matters.
+    """
+    if set(feeds) == set(input_names):
+        return feeds
+    if len(feeds) == 1 and len(input_names) == 1:
+        return {input_names[0]: next(iter(feeds.values()))}
+    raise BenchgenError(f"the pipeline feeds {sorted(feeds)} but the model's inputs are {list(input_names)}")
+
+
+def session_options(threads: int | None = None) -> tuple[ort.SessionOptions, dict[str, Any]]:
+    """Options fixed for every ORT measurement, and their record (threads 0 = ORT's default)."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or 0
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    record = {"intra_op_threads": threads if threads else "ort default", "inter_op_threads": 1,
+              "execution_mode": "sequential", "graph_optimization": "all", "onnxruntime": ort.__version__}
+    return options, record
+
+
+class OrtRunner:
+    def __init__(self, onnx_path: Path, backend: str = "ort-cpu", threads: int | None = None) -> None:
+        providers = ["CPUExecutionProvider"]
+        if backend == "ort-cuda":
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise BackendUnavailable("ort-cuda needs onnxruntime-gpu and an NVIDIA GPU; this onnxruntime offers "
+                                         f"{', '.join(ort.get_available_providers())} (use --backend ort-cpu)")
+            providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        options, record = session_options(threads)
+        self.session = ort.InferenceSession(str(onnx_path), sess_options=options, providers=providers)
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        self.output_names = [o.name for o in self.session.get_outputs()]
+        self.settings = {"backend": backend, **record}
+
+    def run(self, feeds: dict[str, np.ndarray]) -> Sequence[np.ndarray]:
+        return self.session.run(self.output_names, bind_feeds(feeds, self.input_names))
+
+    def prepare(self, feeds: dict[str, np.ndarray]) -> Callable[[], Sequence[np.ndarray]]:
+        """A zero-argument call that is `session.run` and nothing else, for timing the network alone."""
+        run, names, bound = self.session.run, self.output_names, bind_feeds(feeds, self.input_names)
+        return lambda: run(names, bound)
+
+
+def make_runner(backend: str, onnx_path: Path, threads: int | None = None, input_size: int | None = None) -> Runner:
+    """`input_size` fixes dynamic image axes where an engine needs static shapes (TensorRT)."""
+    if backend in ("ort-cpu", "ort-cuda"):
+        return OrtRunner(onnx_path, backend, threads)
+    if backend == "tensorrt":
+        from benchgen.measure.tensorrt_engine import TrtRunner  # tensorrt is an optional extra
+
+        return TrtRunner.from_onnx(onnx_path, input_size)
+    raise BenchgenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def backend_fingerprint(backend: str) -> dict[str, Any]:
+    """What besides the model decides a backend's outputs, known without building the backend."""
+    if backend in ("ort-cpu", "ort-cuda"):
+        return {"backend": backend, "onnxruntime": ort.__version__}
+    if backend == "tensorrt":
+        from benchgen.measure.tensorrt_engine import engine_fingerprint
+
+        return {"backend": backend, **engine_fingerprint()}
+    raise BenchgenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
