@@ -1,0 +1,62 @@
+"""COCO mAP of a variant: resolve its ONNX file, run it over a dataset, score with COCOeval."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchgen.errors import BenchgenError, DatasetError
+from benchgen.measure.coco_eval import score_detections
+from benchgen.measure.dataset import load_dataset
+from benchgen.measure.inference import cache_key, detect
+from benchgen.measure.model_files import resolve_model
+from benchgen.measure.runners import BACKENDS, backend_fingerprint, make_runner
+from benchgen.registry.schema import Registry
+from benchgen.results.provenance import collect_provenance
+from benchgen.results.schema import Result
+
+
+def machine_for(backend: str):
+    """GPU backends file their results under the GPU machine, whose id names the GPU."""
+    if backend in ("tensorrt", "ort-cuda"):
+        from benchgen.measure.tensorrt_engine import gpu_machine
+
+        return gpu_machine()
+    return None
+
+
+def evaluate_accuracy(variant_id: str, images_dir: Path | None = None, annotations: Path | None = None,
+                      weights: Path | None = None, backend: str = "ort-cpu", max_images: int | None = None,
+                      registry: Registry | None = None, progress: bool = True, use_cache: bool = True,
+                      workers: int | None = None, seed: int = 0) -> Result:
+    if backend not in BACKENDS:
+        raise BenchgenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    fingerprint = backend_fingerprint(backend)  # fails before any export when the backend cannot run here
+    model = resolve_model(variant_id, weights=weights, seed=seed, registry=registry)
+    dataset = load_dataset(images_dir, annotations, max_images)
+    if not dataset.coco.getAnnIds(imgIds=dataset.image_ids):
+        raise DatasetError(f"{dataset.annotations}: the {len(dataset.image_ids)} selected images have no annotations; "
+                           "there is nothing to score (raise --max-images or use another dataset)")
+    key, material = cache_key(model.onnx_sha256, model.pipeline, fingerprint, dataset)
+    run = detect(lambda: make_runner(backend, model.onnx_path, input_size=model.variant.input_size),
+                 model.pipeline, dataset, key, material, use_cache=use_cache, workers=workers, progress=progress)
+    score = score_detections(dataset.coco, run.results, run.image_ids)
+    return Result(
+        variant=model.variant.id,
+        kind="accuracy",
+        metrics={"map50_95": score.stats[0] * 100.0},
+        details={
+            "coco": score.named(),
+            "coco_summary": score.summary.splitlines(),
+            "images": len(run.image_ids),
+            "detections": len(run.results),
+            "detections_file": str(run.detections_file),
+            "from_cache": run.cached,
+            "inference_seconds": round(run.seconds, 3),
+            "images_per_second": round(run.images_per_second, 2),
+            "images_dir": str(dataset.images_dir),
+            "annotations": str(dataset.annotations),
+        },
+        settings={"dataset": dataset.describe(), "backend": backend, "batch": 1, **model.settings()},
+        cache_key=key,
+        provenance=collect_provenance(machine_for(backend)),
+    )

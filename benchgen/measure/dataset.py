@@ -1,0 +1,132 @@
+"""Find and check a COCO-format evaluation set before any model runs.
+
+Evaluating 5,000 images takes long enough that a missing file discovered at image 4,000, or a
+category-id scheme the detectors do not speak, must fail up front with a message naming the path
+and the fix. The standard layout (``<root>/val2017/*.jpg`` beside
+``<root>/annotations/instances_val2017.json``) is found from either half.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pycocotools.coco import COCO
+
+from benchgen.errors import DatasetError
+from benchgen.measure.model_files import project_root
+from benchgen.pipeline import COCO_CATEGORY_IDS
+
+#: 80 real val2017 images with all their annotations, shipped beside the project (see shared/README.md).
+DEFAULT_DATASET = Path("..") / "shared" / "datasets" / "coco-val2017-tiny80"
+LAYOUT_HINT = ("pass --images DIR --annotations FILE, e.g. --images coco/val2017 "
+               "--annotations coco/annotations/instances_val2017.json")
+
+
+@dataclass
+class CocoDataset:
+    images_dir: Path
+    annotations: Path
+    coco: COCO
+    image_ids: list[int]  # the images evaluated, ascending ids
+    files: dict[int, Path]
+    fingerprint: str  # changes when the annotations or the selected image files change
+
+    @property
+    def name(self) -> str:
+        return f"{self.images_dir.parent.name}/{self.images_dir.name}"
+
+    def describe(self) -> str:
+        return f"{self.name} ({len(self.image_ids)} images)"
+
+
+def default_dataset_root() -> Path:
+    return (project_root() / DEFAULT_DATASET).resolve()
+
+
+def locate(images_dir: Path | None, annotations: Path | None) -> tuple[Path, Path]:
+    """Complete the pair from whichever half the user gave, following COCO's directory layout."""
+    if images_dir is None and annotations is None:
+        root = default_dataset_root()
+        images_dir, annotations = root / "val2017", root / "annotations" / "instances_val2017.json"
+        if not annotations.is_file():
+            raise DatasetError(f"{root}: the default dataset (coco-val2017-tiny80) is not there; {LAYOUT_HINT}")
+        return images_dir, annotations
+    if annotations is None:
+        images_dir = Path(images_dir)
+        pairs = [(images_dir, images_dir.parent / "annotations" / f"instances_{images_dir.name}.json")]
+        if (images_dir / "annotations").is_dir():  # the user gave the dataset root
+            pairs += [(d, images_dir / "annotations" / f"instances_{d.name}.json")
+                      for d in sorted(images_dir.iterdir()) if d.is_dir() and d.name != "annotations"]
+        for split_dir, candidate in pairs:
+            if candidate.is_file():
+                return split_dir, candidate
+        raise DatasetError(f"{images_dir}: found no annotation file for these images (looked for "
+                           f"{', '.join(str(c) for _, c in pairs)}); pass --annotations FILE")
+    annotations = Path(annotations)
+    if images_dir is None:
+        split = annotations.stem.removeprefix("instances_")
+        images_dir = annotations.parent.parent / split
+        if not images_dir.is_dir():
+            raise DatasetError(f"{annotations}: no image directory {images_dir} beside it; pass --images DIR")
+    return Path(images_dir), annotations
+
+
+def _read_annotations(path: Path) -> dict:
+    if not path.is_file():
+        raise DatasetError(f"{path}: annotation file not found; {LAYOUT_HINT}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: not a JSON file ({exc}); give COCO's instances_*.json") from None
+    missing = [key for key in ("images", "annotations", "categories")
+               if not isinstance(data, dict) or not isinstance(data.get(key), list)]
+    if missing:
+        raise DatasetError(f"{path}: not a COCO detection annotation file (no list {', '.join(missing)}); "
+                           "give COCO's instances_*.json")
+    unknown = sorted({c.get("id") for c in data["categories"]} - set(COCO_CATEGORY_IDS), key=str)
+    if unknown:
+        raise DatasetError(f"{path}: category ids {unknown[:10]} are not COCO's 80 detection ids; benchgen's "
+                           "detectors predict COCO categories, so the annotations must use COCO's ids")
+    for image in data["images"]:
+        if not all(key in image for key in ("id", "file_name", "width", "height")):
+            raise DatasetError(f"{path}: image entry {str(image)[:120]} lacks id, file_name, width or height")
+    return data
+
+
+def quiet_coco(data: dict) -> COCO:
+    """A pycocotools COCO from parsed JSON, without its progress prints on stdout."""
+    coco = COCO()
+    coco.dataset = data
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco.createIndex()
+    return coco
+
+
+def load_dataset(images_dir: Path | None = None, annotations: Path | None = None,
+                 max_images: int | None = None) -> CocoDataset:
+    images_dir, annotations = locate(images_dir, annotations)
+    if not images_dir.is_dir():
+        raise DatasetError(f"{images_dir}: image directory not found; {LAYOUT_HINT}")
+    if max_images is not None and max_images < 1:
+        raise DatasetError(f"--max-images must be at least 1 (got {max_images})")
+    data = _read_annotations(annotations)
+    images = sorted(data["images"], key=lambda image: image["id"])[:max_images]
+    if not images:
+        raise DatasetError(f"{annotations}: lists no images")
+    files = {image["id"]: images_dir / image["file_name"] for image in images}
+    missing = [path for path in files.values() if not path.is_file()]
+    if missing:
+        shown = ", ".join(p.name for p in missing[:3])
+        raise DatasetError(f"{images_dir}: {len(missing)} of {len(files)} images listed in {annotations.name} are "
+                           f"missing ({shown}{', ...' if len(missing) > 3 else ''}); point --images at the directory "
+                           "that holds them or re-download the dataset")
+    digest = hashlib.sha256(annotations.read_bytes())
+    for image_id, path in files.items():
+        digest.update(f"{image_id}:{path.name}:{path.stat().st_size};".encode())
+    return CocoDataset(images_dir=images_dir.resolve(), annotations=annotations.resolve(), coco=quiet_coco(data),
+                       image_ids=list(files), files=files, fingerprint=digest.hexdigest()[:16])
