@@ -1,0 +1,86 @@
+"""How much benchgen's CPU latency harness adds over a bare `session.run` loop.
+
+    python benchmarks/harness_overhead.py [--variant yolox-nano] [--rounds 7] [--runs 200] [--threads N]
+
+The harness times every run (two clock reads), keeps the samples and checks its stopping rule
+at geometrically spaced counts; a bare loop only calls `session.run`. Both drive the same session
+with the same pre-processed input, in alternating blocks (ABBA order, so drift and other processes
+on the machine hit both alike). Two figures are printed per round and as medians:
+
+- wall overhead: the harness's wall time per run over the bare loop's, minus 1 — what the harness
+  itself costs;
+- reported median vs bare mean: the number benchgen publishes against what a bare loop's
+  total / runs says.
+
+Exits 1 when the median wall overhead exceeds --limit (2 % by default), so it can gate a change.
+Not a unit test: timings belong on a quiet machine, not in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+from benchgen.measure.latency_cpu import probe_image, time_network, warm_up
+from benchgen.measure.latency_stats import StoppingRule
+from benchgen.measure.model_files import resolve_model
+from benchgen.measure.runners import OrtRunner, bind_feeds
+
+
+def bare_loop(session, output_names, feeds, runs: int) -> float:
+    """Milliseconds per run of the plainest loop there is."""
+    start = time.perf_counter()
+    for _ in range(runs):
+        session.run(output_names, feeds)
+    return (time.perf_counter() - start) * 1000 / runs
+
+
+def harness_loop(call, runs: int) -> tuple[float, float]:
+    """(wall milliseconds per run, reported median) of benchgen's network phase for exactly `runs` runs."""
+    rule = StoppingRule(budget_s=3600, min_runs=runs + 1, max_runs=runs)  # never stops early
+    start = time.perf_counter()
+    samples, _ = time_network(call, rule)
+    wall = (time.perf_counter() - start) * 1000 / runs
+    return wall, statistics.median(samples)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", default="yolox-nano")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=200, help="runs per block")
+    parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime intra-op threads")
+    parser.add_argument("--limit", type=float, default=0.02, help="largest acceptable wall overhead")
+    args = parser.parse_args(argv)
+
+    model = resolve_model(args.variant)
+    runner = OrtRunner(model.onnx_path, threads=args.threads)
+    image, _ = probe_image()
+    warm_up(runner, model.pipeline, image)
+    feeds, _ = model.pipeline.preprocess(image)
+    bound = bind_feeds(feeds, runner.input_names)
+    call = runner.prepare(feeds)
+
+    overheads, reported = [], []
+    print(f"{args.variant}: {args.rounds} rounds x {args.runs} runs per loop, threads {runner.settings['intra_op_threads']}")
+    print(f"{'round':>5} {'bare ms/run':>12} {'harness ms/run':>15} {'wall overhead':>14} {'reported median':>16}")
+    for round_index in range(args.rounds):
+        if round_index % 2 == 0:
+            bare = bare_loop(runner.session, runner.output_names, bound, args.runs)
+            wall, median = harness_loop(call, args.runs)
+        else:
+            wall, median = harness_loop(call, args.runs)
+            bare = bare_loop(runner.session, runner.output_names, bound, args.runs)
+        overheads.append(wall / bare - 1)
+        reported.append(median / bare - 1)
+        print(f"{round_index + 1:>5} {bare:>12.3f} {wall:>15.3f} {overheads[-1]:>+14.2%} {median:>12.3f} ms")
+    overhead, against = statistics.median(overheads), statistics.median(reported)
+    print(f"median wall overhead {overhead:+.2%} (limit {args.limit:.0%}); "
+          f"reported median vs bare mean {against:+.2%}")
+    return 0 if overhead <= args.limit else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
