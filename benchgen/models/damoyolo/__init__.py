@@ -1,10 +1,11 @@
-"""DAMO-YOLO T/S/M/L: checkpoint-compatible inference model, checkpoint loading, deploy fusion.
+"""DAMO-YOLO T/S/M/L: checkpoint-compatible inference model, deploy fusion, ONNX export.
 
 Architecture hyper-parameters live in variants.yaml (package data); see benchgen.models for the
 interface every implementation exposes.
 """
 
 from .checkpoint import load_checkpoint
+from .export import export_onnx
 from .fuse import to_deploy
 from .model import VARIANTS, DamoYolo, build_model
 
@@ -12,6 +13,7 @@ __all__ = [
     "VARIANTS",
     "DamoYolo",
     "build_model",
+    "export_onnx",
     "load_checkpoint",
     "to_deploy",
 ]

@@ -1,4 +1,5 @@
-"""Fixtures for the DAMO-YOLO tests: the shared reference facts."""
+"""Fixtures for the DAMO-YOLO tests: the shared reference facts and one exported model reused by the
+export and pipeline tests (exporting is the slow part)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchgen.models.damoyolo import build_model, to_deploy
+from benchgen.models.damoyolo import build_model, export_onnx, to_deploy
 from benchgen.models.damoyolo.config import variant_config
 from benchgen.models.damoyolo.weights import fill_deterministic
 
@@ -76,3 +77,11 @@ def tiny_deployed():
     fill_deterministic(model, seed=0)
     return to_deploy(model)
 
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx(tmp_path_factory) -> Path:
+    """DAMO-YOLO-T exported with its default stand-in weights (seed 0), dynamic batch axis."""
+    path = tmp_path_factory.mktemp("onnx") / "damo-yolo-t.onnx"
+    export_onnx("damo-yolo-t", path, dynamic_batch=True)
+    return path
