@@ -78,7 +78,6 @@ def tiny_deployed():
     return to_deploy(model)
 
 
-
 @pytest.fixture(scope="session")
 def tiny_onnx(tmp_path_factory) -> Path:
     """DAMO-YOLO-T exported with its default stand-in weights (seed 0), dynamic batch axis."""

@@ -19,7 +19,7 @@ REGISTRY = Path(__file__).resolve().parents[3] / "benchgen" / "registry" / "data
 def test_implementation_is_registered_under_the_registry_name():
     module = implementation("damo-yolo")
     assert module.VARIANTS == ("damo-yolo-t", "damo-yolo-s", "damo-yolo-m", "damo-yolo-l")
-    for name in ("build_model", "load_checkpoint", "to_deploy", "export_onnx"):
+    for name in ("build_model", "load_checkpoint", "to_deploy", "export_onnx", "make_pipeline"):
         assert callable(getattr(module, name))
 
 
