@@ -54,13 +54,17 @@ def session_options(threads: int | None = None) -> tuple[ort.SessionOptions, dic
     return options, record
 
 
+def require_ort_cuda() -> None:
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        raise BackendUnavailable("ort-cuda needs onnxruntime-gpu and an NVIDIA GPU; this onnxruntime offers "
+                                 f"{', '.join(ort.get_available_providers())} (use --backend ort-cpu)")
+
+
 class OrtRunner:
     def __init__(self, onnx_path: Path, backend: str = "ort-cpu", threads: int | None = None) -> None:
         providers = ["CPUExecutionProvider"]
         if backend == "ort-cuda":
-            if "CUDAExecutionProvider" not in ort.get_available_providers():
-                raise BackendUnavailable("ort-cuda needs onnxruntime-gpu and an NVIDIA GPU; this onnxruntime offers "
-                                         f"{', '.join(ort.get_available_providers())} (use --backend ort-cpu)")
+            require_ort_cuda()
             providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
         options, record = session_options(threads)
         self.session = ort.InferenceSession(str(onnx_path), sess_options=options, providers=providers)
@@ -90,6 +94,8 @@ def make_runner(backend: str, onnx_path: Path, threads: int | None = None, input
 
 def backend_fingerprint(backend: str) -> dict[str, Any]:
     """What besides the model decides a backend's outputs, known without building the backend."""
+    if backend == "ort-cuda":
+        require_ort_cuda()
     if backend in ("ort-cpu", "ort-cuda"):
         return {"backend": backend, "onnxruntime": ort.__version__}
     if backend == "tensorrt":

@@ -54,10 +54,15 @@ def find_gpu(run: Callable[..., Any] = subprocess.run) -> GpuInfo:
 
 
 def import_tensorrt() -> ModuleType:
+    """TensorRT 10: its FP16 builder flag (what trtexec --fp16 and the published tables use) is gone in 11."""
     try:
-        return importlib.import_module("tensorrt")
+        trt = importlib.import_module("tensorrt")
     except ImportError:
         raise BackendUnavailable(f"TensorRT is not installed ({EXTRA_HINT}); nothing was measured") from None
+    if int(trt.__version__.split(".")[0]) >= 11:
+        raise BackendUnavailable(f"TensorRT {trt.__version__} has no FP16 builder flag (removed in 11); benchgen "
+                                 f"builds with TensorRT 10 ({EXTRA_HINT}); nothing was measured")
+    return trt
 
 
 def import_cudart() -> ModuleType:

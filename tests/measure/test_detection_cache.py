@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import onnxruntime
+import pytest
 
 from benchgen.decoders.yolox import YoloxPipeline
+from benchgen.errors import BackendUnavailable
+from benchgen.measure.accuracy import evaluate_accuracy
 from benchgen.measure.dataset import load_dataset
 from benchgen.measure.inference import cache_key, detect
 from benchgen.measure.runners import OrtRunner, backend_fingerprint
+from benchgen.registry import load_registry
 
 
 class CountingFactory:
@@ -50,7 +55,7 @@ def test_key_changes_with_dataset_settings_and_model(synthetic_coco):
         cache_key("b", YoloxPipeline(32), backend, full),  # other model file
         cache_key("a", YoloxPipeline(32, score_threshold=0.01), backend, full),  # other post-processing
         cache_key("a", YoloxPipeline(64), backend, full),  # other input size
-        cache_key("a", YoloxPipeline(32), backend_fingerprint("ort-cuda"), full),  # other backend
+        cache_key("a", YoloxPipeline(32), dict(backend, backend="ort-cuda"), full),  # other backend
     ]
     assert len({base, *(key for key, _ in variants)}) == 6
     assert cache_key("a", YoloxPipeline(32), backend, full)[0] == base
@@ -62,3 +67,13 @@ def test_results_are_in_image_order_whatever_the_worker_timing(tiny_model, synth
     ids = [r["image_id"] for r in result.results]
     assert ids == sorted(ids) and set(ids) == set(dataset.image_ids)
     assert np.isfinite([r["score"] for r in result.results]).all()
+
+
+def test_unavailable_backend_fails_before_any_work(tiny_model, synthetic_coco, isolated_cache):
+    """This onnxruntime has no CUDA provider (CPU wheel): one clear error, no export, no cache."""
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("this onnxruntime has the CUDA provider")
+    with pytest.raises(BackendUnavailable, match="ort-cuda needs onnxruntime-gpu"):
+        evaluate_accuracy(tiny_model.variant_id, images_dir=synthetic_coco.images_dir, backend="ort-cuda",
+                          registry=load_registry(tiny_model.registry_dir), progress=False)
+    assert not isolated_cache.exists()

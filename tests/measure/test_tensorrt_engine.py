@@ -9,6 +9,7 @@ and the tensorrt extra are present, and are skipped with that reason elsewhere.
 from __future__ import annotations
 
 import subprocess
+import sys
 import types
 
 import pytest
@@ -39,6 +40,17 @@ def test_driver_without_gpu_is_one_line():
 def test_gpu_name_and_driver_are_read():
     gpu = find_gpu(completed(stdout="NVIDIA H100 80GB HBM3, 550.54.15\nNVIDIA H100 80GB HBM3, 550.54.15\n"))
     assert (gpu.name, gpu.driver) == ("NVIDIA H100 80GB HBM3", "550.54.15")
+
+
+@pytest.mark.parametrize("version, accepted", [("10.13.3.9", True), ("11.4.0.106", False)])
+def test_only_tensorrt_10_is_accepted(monkeypatch, version, accepted):
+    """TensorRT 11 removed BuilderFlag.FP16; a build with it would fail after minutes of export."""
+    monkeypatch.setitem(sys.modules, "tensorrt", types.SimpleNamespace(__version__=version))
+    if accepted:
+        assert tensorrt_engine.import_tensorrt().__version__ == version
+    else:
+        with pytest.raises(BackendUnavailable, match="removed in 11"):
+            tensorrt_engine.import_tensorrt()
 
 
 def test_profile_is_batch_one_at_the_input_size():
