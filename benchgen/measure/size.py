@@ -82,6 +82,25 @@ def _static(shape: onnx.TensorShapeProto) -> tuple[int, ...] | None:
     return tuple(dims)
 
 
+def fix_input_dims(model: onnx.ModelProto, input_size: int) -> onnx.ModelProto:
+    """A copy whose symbolic input dims are set: batch 1, and the input size for an image's H and W."""
+    fixed = onnx.ModelProto()
+    fixed.CopyFrom(model)
+    initializers = {t.name for t in fixed.graph.initializer}
+    for value in fixed.graph.input:
+        if value.name in initializers or not value.type.tensor_type.HasField("shape"):
+            continue
+        dims = value.type.tensor_type.shape.dim
+        for axis, dim in enumerate(dims):
+            if dim.HasField("dim_value") and dim.dim_value > 0:
+                continue
+            if axis == 0:
+                dim.dim_value = 1
+            elif len(dims) == 4 and axis in (2, 3):
+                dim.dim_value = input_size
+    return fixed
+
+
 def inferred_shapes(model: onnx.ModelProto) -> dict[str, tuple[int, ...]]:
     inferred = shape_inference.infer_shapes(model, data_prop=True)
     shapes: dict[str, tuple[int, ...]] = {}
@@ -155,6 +174,7 @@ class SizeCount:
 
 
 def count_size(model: onnx.ModelProto, input_size: int) -> SizeCount:
+    model = fix_input_dims(model, input_size)
     nodes = [n for graph in _graphs(model.graph) for n in graph.node if n.op_type in COUNTED_OPS]
     shapes = inferred_shapes(model)
 

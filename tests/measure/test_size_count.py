@@ -66,6 +66,14 @@ def test_flops_are_twice_the_hand_counted_macs():
     assert count.nodes_counted == 5 and count.shapes_from_execution == 0
 
 
+def test_symbolic_batch_and_image_dims_count_at_batch_one_and_the_input_size():
+    model = conv_gemm_model()
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    dims[0].dim_param, dims[2].dim_param, dims[3].dim_param = "N", "H", "W"
+    count = count_size(model, input_size=32)
+    assert count.macs == HAND_MACS and count.shapes_from_execution == 0
+
+
 def test_params_are_float_tensors_counted_once():
     model = conv_gemm_model()
     assert count_params(model) == HAND_PARAMS
