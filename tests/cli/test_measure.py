@@ -9,6 +9,7 @@ import pytest
 
 from benchgen.cli import main
 from benchgen.measure import tensorrt_engine
+from benchgen.results.provenance import current_machine
 from benchgen.results.store import load_results
 from tests.measure.builders import build_synthetic_coco, build_tiny_yolox_onnx, write_tiny_registry
 
@@ -18,7 +19,8 @@ def setup(tmp_path, monkeypatch):
     monkeypatch.setenv("BENCHGEN_CACHE_DIR", str(tmp_path / "cache"))
     onnx_path = build_tiny_yolox_onnx(tmp_path / "tiny.onnx")
     registry = write_tiny_registry(tmp_path / "registry", onnx_path)
-    return tmp_path, registry
+    yield tmp_path, registry
+    current_machine.cache_clear()  # measured here; later tests may set BENCHGEN_MACHINE_ID
 
 
 @pytest.mark.parametrize("verb", ["eval", "latency", "size"])

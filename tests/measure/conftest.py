@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from benchgen.results.provenance import current_machine
 from tests.measure.builders import SyntheticCoco, TinyModel, build_synthetic_coco, build_tiny_yolox_onnx, \
     write_tiny_registry
 
 
 @pytest.fixture(autouse=True)
-def isolated_cache(tmp_path, monkeypatch) -> Path:
-    """Exports, detections and engines go to tmp_path, never into the checkout's .benchgen/."""
+def isolated_cache(tmp_path, monkeypatch):
+    """Exports, detections and engines go to tmp_path, never into the checkout's .benchgen/.
+
+    The machine record is cached per process; it is dropped afterwards so that a later test that
+    sets BENCHGEN_MACHINE_ID sees its own id, not the one these measurements cached.
+    """
     cache = tmp_path / "cache"
     monkeypatch.setenv("BENCHGEN_CACHE_DIR", str(cache))
-    return cache
+    yield cache
+    current_machine.cache_clear()
 
 
 @pytest.fixture
