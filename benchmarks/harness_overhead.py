@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     call = runner.prepare(feeds)
 
     overheads, reported = [], []
-    print(f"{args.variant}: {args.rounds} rounds x {args.runs} runs per loop, threads {runner.settings['intra_op_threads']}")
+    threads = runner.settings["intra_op_threads"]
+    print(f"{args.variant}: {args.rounds} rounds x {args.runs} runs per loop, threads {threads}")
     print(f"{'round':>5} {'bare ms/run':>12} {'harness ms/run':>15} {'wall overhead':>14} {'reported median':>16}")
     for round_index in range(args.rounds):
         if round_index % 2 == 0:

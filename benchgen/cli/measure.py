@@ -62,9 +62,9 @@ def run_latency(args: argparse.Namespace) -> int:
     result = measure_cpu_latency(args.variant, weights=args.weights, budget_s=args.budget, threads=args.threads,
                                  registry=registry, image=args.image, seed=args.seed)
     net, e2e = result.details["network"], result.details["end_to_end"]
-    return _store(result, args.results, f"{result.variant}: ORT CPU network median {net['median']:.2f} ms "
-                                        f"(p90 {net['p90']:.2f}, {net['runs']} runs), end-to-end {e2e['median']:.2f} ms "
-                                        f"[threads {result.settings['intra_op_threads']}]")
+    summary = (f"{result.variant}: ORT CPU network median {net['median']:.2f} ms (p90 {net['p90']:.2f}, "
+               f"{net['runs']} runs), end-to-end {e2e['median']:.2f} ms [threads {result.settings['intra_op_threads']}]")
+    return _store(result, args.results, summary)
 
 
 def run_size(args: argparse.Namespace) -> int:

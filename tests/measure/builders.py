@@ -83,10 +83,9 @@ def build_tiny_yolox_onnx(path: Path, input_size: int = 32, seed: int = 0) -> Pa
         helper.make_node("Reshape", ["mixed", "shape"], ["logits"]),
         helper.make_node("Sigmoid", ["logits"], ["output"]),
     ]
-    graph = helper.make_graph(nodes, "tiny-yolox",
-                              [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, input_size, input_size])],
-                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, rows, 85])],
-                              initializer=[weight, shape])
+    image = helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, input_size, input_size])
+    output = helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, rows, 85])
+    graph = helper.make_graph(nodes, "tiny-yolox", [image], [output], initializer=[weight, shape])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.checker.check_model(model)
