@@ -4,7 +4,8 @@ Architecture hyper-parameters live in variants.yaml (package data); see benchgen
 interface every implementation exposes.
 """
 
+from .checkpoint import load_checkpoint
 from .fuse import to_deploy
 from .model import RTDETR, VARIANTS, build_model
 
-__all__ = ["RTDETR", "VARIANTS", "build_model", "to_deploy"]
+__all__ = ["RTDETR", "VARIANTS", "build_model", "load_checkpoint", "to_deploy"]
