@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import os
+import stat
 
 import numpy as np
 import onnx
@@ -70,6 +72,12 @@ def test_onnx_runtime_matches_pytorch(small_onnx, export_seed, match_rows):
         # detections with (near-)equal scores may be listed in another order: compare them as a set
         _, worst = match_rows(rows(labels, boxes, scores, b), rows(ref_labels, ref_boxes, ref_scores, b))
         assert worst < 1e-4
+
+
+def test_exported_file_gets_ordinary_permissions(small_onnx):
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(small_onnx.stat().st_mode) == 0o666 & ~umask
 
 
 def test_failed_export_leaves_no_file(tmp_path, monkeypatch):
