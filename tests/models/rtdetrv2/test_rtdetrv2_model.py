@@ -63,3 +63,12 @@ def test_outputs_have_the_agreed_shapes_at_other_input_sizes():
     assert out["pred_logits"].shape == (2, 300, 80)
     assert out["pred_boxes"].shape == (2, 300, 4)
     assert torch.all((out["pred_boxes"] >= 0) & (out["pred_boxes"] <= 1))
+
+
+def test_registry_variants_name_the_configs_built_here():
+    """The registry's `config` for each variant is the official config these settings were taken from."""
+    from benchgen.registry import load_registry
+
+    family = load_registry().family("rtdetrv2")
+    assert {v.id: (v.config, v.input_size) for v in family.variants} == {
+        name: (cfg.official_config, cfg.eval_spatial_size[0]) for name, cfg in load_variants().items()}
