@@ -8,12 +8,13 @@ in input pixels, so measured latency is the architecture's and NMS stays in NumP
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import onnx
 import torch
+
+from benchgen.atomic_files import reserve_temp_path
 
 from .checkpoint import load_checkpoint
 from .fuse import to_deploy
@@ -68,10 +69,7 @@ def export_onnx(variant: str, output: str | os.PathLike, weights: str | os.PathL
         fill_deterministic(model, seed)
     deployed = to_deploy(model)
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = reserve_temp_path(output)
     try:
         _export_to(deployed, tmp, dynamic_batch)
         proto = _name_output_dims(tmp, deployed)

@@ -9,12 +9,13 @@ without keeping the aspect ratio) and `orig_target_sizes` (N, 2; int64 [w, h]) a
 from __future__ import annotations
 
 import os
-import secrets
 import warnings
 from pathlib import Path
 
 import onnx
 import torch
+
+from benchgen.atomic_files import reserve_temp_path
 
 from .checkpoint import load_checkpoint
 from .config import variant_config
@@ -56,18 +57,6 @@ def _export_to(model: DeployModel, path: Path, input_size: tuple[int, int], dyna
         )
 
 
-def _reserve_tmp(output: Path) -> Path:
-    """A new, unique file next to `output`, created with the umask's permissions (mkstemp's 0600
-    would carry over to the published model file)."""
-    while True:
-        tmp = output.with_name(f".{output.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-            return tmp
-        except FileExistsError:
-            continue
-
-
 def _tidy(proto: onnx.ModelProto, num_top: int) -> onnx.ModelProto:
     """Drop the Identity nodes the exporter emits for reused weights, and give outputs static dims.
 
@@ -105,7 +94,7 @@ def export_onnx(variant: str, output: str | os.PathLike, weights: str | os.PathL
     input_size = variant_config(variant).eval_spatial_size
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _reserve_tmp(output)
+    tmp = reserve_temp_path(output)
     try:
         _export_to(model, tmp, input_size, dynamic_batch)
         proto = _tidy(onnx.load(str(tmp)), variant_config(variant).num_top_queries)
