@@ -1,24 +1,94 @@
-"""`benchgen refresh`: validate the registry, measure what is stale, render the site."""
+"""`benchgen refresh`: measure what is stale on this machine, keep every result, render the site."""
 
 from __future__ import annotations
 
 import argparse
+import time
+from pathlib import Path
+
+from rich.console import Console
 
 from benchgen.cli.render import add_site_arguments, render_from_args
+from benchgen.errors import BackendUnavailable
+from benchgen.refresh.plan import BACKEND_KINDS, plan
+from benchgen.refresh.run import Options, execute
 from benchgen.registry import load_registry
+from benchgen.results.provenance import current_machine
+from benchgen.results.store import load_results
+
+
+def available_backends(requested: list[str] | None, console: Console) -> dict[str, str]:
+    """backend -> machine id the results belong to. TensorRT only where an NVIDIA GPU answers."""
+    wanted = requested or list(BACKEND_KINDS)
+    machines: dict[str, str] = {}
+    for backend in wanted:
+        if backend == "ort-cpu":
+            machines[backend] = current_machine().id
+            continue
+        try:
+            from benchgen.measure.tensorrt_engine import engine_fingerprint, gpu_machine
+
+            engine_fingerprint()  # BackendUnavailable without an NVIDIA GPU or the tensorrt extra
+            machines[backend] = gpu_machine().id
+        except (BackendUnavailable, ImportError) as exc:
+            if requested:
+                raise BackendUnavailable(str(exc)) from None
+            console.print(f"skipping {backend}: {exc}")
+    return machines
 
 
 def run(args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    started = time.monotonic()
     registry = load_registry(args.registry)
-    count = sum(len(f.variants) for f in registry.families)
-    print(f"registry ok: {len(registry.families)} families, {count} variants")
-    return render_from_args(args)
+    results = load_results(args.results)
+    machines = available_backends(args.backend, console)
+    jobs = plan(registry, results, machines, only=args.only, backends=list(machines), force=args.force,
+                weights_dir=args.weights_dir, seed=args.seed, images=args.images, annotations=args.annotations)
+    stale = [j for j in jobs if j.stale]
+    if args.dry_run:
+        for job in jobs:
+            mark = "run " if job.stale else "skip"
+            print(f"{mark} {job.label:<48} {job.reason}")
+        print(f"{len(stale)} of {len(jobs)} measurements would run")
+        return 0
+    console.print(f"{len(stale)} of {len(jobs)} measurements are stale on {', '.join(sorted(set(machines.values())))}")
+    outcome = execute(stale, registry, args.results, results,
+                      Options(latency_budget_s=args.latency_budget, images=args.images,
+                              annotations=args.annotations, seed=args.seed), console)
+    code = 0
+    if outcome.failed:
+        console.print(f"[red]{len(outcome.failed)} measurement(s) failed[/red]; recorded with their errors and "
+                      "shown on the pages as failed")
+        code = 1
+    if outcome.regressions:
+        console.print(f"[bold red]{len(outcome.regressions)} regression(s) beyond noise[/bold red] flagged on the pages")
+    if not args.no_render:
+        render_from_args(args)
+    console.print(f"refresh done in {time.monotonic() - started:.1f} s")
+    return code
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "refresh", help="re-measure what is stale and regenerate the site",
-        description="Validate the registry, measure every stale variant x backend available on this machine, "
-                    "then render the site.")
+        description="Measure every variant x backend available on this machine whose inputs changed since its "
+                    "last successful measurement (model definition, weights, export settings, backend, machine, "
+                    "benchgen version), keep every result, then render the site.")
     add_site_arguments(parser)
+    parser.add_argument("--only", action="append", metavar="ID",
+                        help="family or variant id (repeatable); default: the whole registry")
+    parser.add_argument("--backend", action="append", choices=sorted(BACKEND_KINDS),
+                        help="backend to measure with (repeatable); default: every backend available here")
+    parser.add_argument("--dry-run", action="store_true", help="list what would run and why, measure nothing")
+    parser.add_argument("--force", action="store_true", help="re-measure even what is up to date")
+    parser.add_argument("--weights-dir", type=Path, default=None,
+                        help="directory of official checkpoints named after their configs (<config>*.pth); "
+                             "with them, mAP is measured too")
+    parser.add_argument("--images", type=Path, default=None, help="COCO images directory for mAP")
+    parser.add_argument("--annotations", type=Path, default=None, help="COCO instances JSON for mAP")
+    parser.add_argument("--latency-budget", type=float, default=20.0, metavar="SECONDS",
+                        help="time budget per CPU latency measurement (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random weights without checkpoints")
+    parser.add_argument("--no-render", action="store_true", help="measure only; do not regenerate the pages")
     parser.set_defaults(func=run)

@@ -1,0 +1,1 @@
+"""`benchgen refresh`: plan what is stale, measure it with failures isolated, keep every result."""

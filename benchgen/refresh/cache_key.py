@@ -1,0 +1,58 @@
+"""What a measurement depends on, hashed, so a refresh re-measures only what changed.
+
+The key covers the model definition (registry entry and implementation source), the weights
+(file hash, or the random seed), the export settings, the backend and its library versions, the
+machine and benchgen's version — and, for accuracy, the dataset. Reported numbers are not part of
+it: editing a paper's figure must not trigger a re-measurement. Computing it must stay cheap (no
+torch import, no export), because a refresh with nothing stale should finish in seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import benchgen
+from benchgen.measure.model_files import registry_onnx_path, sha256_file
+from benchgen.models import IMPLEMENTATIONS
+from benchgen.registry.schema import Family, Variant
+
+EXPORT_SETTINGS = {"opset": ">=17", "batch": 1}
+
+
+@lru_cache(maxsize=16)
+def implementation_source_hash(name: str) -> str:
+    spec = importlib.util.find_spec(IMPLEMENTATIONS[name])
+    if spec is None or not spec.submodule_search_locations:
+        return "missing"
+    root = Path(next(iter(spec.submodule_search_locations)))
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def model_material(family: Family, variant: Variant, weights: Path | None, seed: int) -> dict[str, Any]:
+    definition = variant.model_dump(mode="json", exclude={"reported", "name"})
+    material: dict[str, Any] = {"family": family.id, "variant": definition, "export": EXPORT_SETTINGS}
+    if family.implementation is None:
+        material["decoder"] = family.decoder
+        material["onnx_sha256"] = sha256_file(registry_onnx_path(family, variant))
+    else:
+        material["implementation"] = family.implementation
+        material["code"] = implementation_source_hash(family.implementation)
+        material["weights"] = sha256_file(weights) if weights else f"random-seed-{seed}"
+    return material
+
+
+def cache_key(kind: str, model: dict[str, Any], backend: dict[str, Any], machine_id: str,
+              extra: dict[str, Any] | None = None) -> str:
+    material = {"kind": kind, "model": model, "backend": backend, "machine": machine_id,
+                "benchgen": benchgen.__version__, "extra": extra or {}}
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:24]

@@ -1,0 +1,102 @@
+"""Decide what a refresh measures on this machine, and why.
+
+A job is one (variant, kind, backend). It is stale when no successful result on this machine has
+the job's cache key; a failed result never counts as fresh, so failures are retried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchgen.errors import BenchgenError
+from benchgen.measure.dataset import default_dataset_root
+from benchgen.measure.runners import backend_fingerprint
+from benchgen.refresh.cache_key import cache_key, model_material
+from benchgen.registry.schema import Family, Registry, Variant
+from benchgen.results.schema import Result
+
+#: kinds of measurement per backend; accuracy needs trained weights, so it is added per variant
+BACKEND_KINDS = {"ort-cpu": ("size", "latency-cpu"), "tensorrt": ("latency-gpu",)}
+
+
+@dataclass
+class Job:
+    family: Family
+    variant: Variant
+    kind: str
+    backend: str
+    key: str
+    machine_id: str
+    weights: Path | None = None
+    reason: str = ""
+    stale: bool = True
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.variant.id} {self.kind} ({self.backend})"
+
+
+def find_weights(weights_dir: Path | None, variant: Variant) -> Path | None:
+    """An official checkpoint for the variant in `weights_dir`, named after its official config."""
+    if weights_dir is None or not variant.config:
+        return None
+    candidates = sorted(Path(weights_dir).glob(f"{variant.config}*.pth"))
+    return candidates[0] if candidates else None
+
+
+def select(registry: Registry, only: list[str] | None) -> list[tuple[Family, Variant]]:
+    chosen = registry.variants()
+    if not only:
+        return chosen
+    known = {f.id for f in registry.families} | {v.id for _, v in chosen}
+    unknown = [o for o in only if o not in known]
+    if unknown:
+        raise BenchgenError(f"--only {', '.join(unknown)}: not a family or variant id; known: {', '.join(sorted(known))}")
+    return [(f, v) for f, v in chosen if f.id in only or v.id in only]
+
+
+def dataset_extra(images: Path | None, annotations: Path | None) -> dict | None:
+    root = default_dataset_root()
+    images = images or root / "val2017"
+    annotations = annotations or root / "annotations" / "instances_val2017.json"
+    if not Path(annotations).is_file() or not Path(images).is_dir():
+        return None
+    from benchgen.measure.model_files import sha256_file
+
+    return {"images": str(Path(images).resolve()), "annotations_sha256": sha256_file(Path(annotations))}
+
+
+def plan(registry: Registry, results: list[Result], machines: dict[str, str], *, only: list[str] | None = None,
+         backends: list[str], force: bool = False, weights_dir: Path | None = None, seed: int = 0,
+         images: Path | None = None, annotations: Path | None = None) -> list[Job]:
+    """`machines` maps backend -> machine id (GPU results belong to the GPU machine)."""
+    fresh = {(r.provenance.machine.id, r.variant, r.kind, r.cache_key) for r in results if r.status == "ok"}
+    previous = {(r.provenance.machine.id, r.variant, r.kind) for r in results}
+    dataset = dataset_extra(images, annotations)
+    jobs = []
+    for family, variant in select(registry, only):
+        weights = find_weights(weights_dir, variant)
+        model = model_material(family, variant, weights, seed)
+        trained = family.implementation is None or weights is not None
+        for backend in backends:
+            kinds = list(BACKEND_KINDS[backend])
+            if trained and dataset is not None and backend == "ort-cpu":
+                kinds.append("accuracy")
+            fingerprint = backend_fingerprint(backend)
+            for kind in kinds:
+                extra = dataset if kind == "accuracy" else None
+                machine_id = machines[backend]
+                key = cache_key(kind, model, fingerprint, machine_id, extra)
+                job = Job(family, variant, kind, backend, key, machine_id, weights, extra=extra or {})
+                if force:
+                    job.reason = "forced (--force)"
+                elif (machine_id, variant.id, kind, key) in fresh:
+                    job.stale, job.reason = False, "up to date"
+                elif (machine_id, variant.id, kind) in previous:
+                    job.reason = "inputs changed or last attempt failed"
+                else:
+                    job.reason = "never measured on this machine"
+                jobs.append(job)
+    return jobs

@@ -1,0 +1,75 @@
+from benchgen.refresh.plan import plan
+from benchgen.registry import load_registry
+from tests.conftest import make_result
+from tests.refresh.conftest import byo_registry
+
+MACHINES = {"ort-cpu": "cpu-test-refresh"}
+
+
+def _jobs(tmp_path, onnx_path, results, **kw):
+    registry = load_registry(byo_registry(tmp_path / "reg", onnx_path))
+    return registry, plan(registry, results, MACHINES, backends=["ort-cpu"], **kw)
+
+
+def _fresh(job):
+    result = make_result(job.variant.id, job.kind, {"params_m": 1.0}, settings={})
+    result.provenance.machine = result.provenance.machine.model_copy(update={"id": job.machine_id})
+    result.cache_key = job.key
+    return result
+
+
+def test_everything_is_stale_at_first(tiny_project, tmp_path):
+    _, onnx_path = tiny_project
+    _, jobs = _jobs(tmp_path, onnx_path, [])
+    assert {(j.variant.id, j.kind) for j in jobs} == {(f"tiny-{i}", k) for i in range(3)
+                                                     for k in ("size", "latency-cpu")}
+    assert all(j.stale and j.reason == "never measured on this machine" for j in jobs)
+
+
+def test_a_result_with_the_same_key_makes_a_job_fresh(tiny_project, tmp_path):
+    _, onnx_path = tiny_project
+    _, jobs = _jobs(tmp_path, onnx_path, [])
+    results = [_fresh(j) for j in jobs[:2]]
+    _, again = _jobs(tmp_path, onnx_path, results)
+    assert [j.stale for j in again] == [False, False] + [True] * (len(jobs) - 2)
+    _, forced = _jobs(tmp_path, onnx_path, results, force=True)
+    assert all(j.stale for j in forced)
+
+
+def test_failed_results_are_retried(tiny_project, tmp_path):
+    _, onnx_path = tiny_project
+    _, jobs = _jobs(tmp_path, onnx_path, [])
+    failed = _fresh(jobs[0])
+    failed.status, failed.metrics, failed.error = "failed", {}, "boom"
+    _, again = _jobs(tmp_path, onnx_path, [failed])
+    assert again[0].stale and again[0].reason == "inputs changed or last attempt failed"
+
+
+def test_changed_weights_or_machine_or_model_file_changes_the_key(tiny_project, tmp_path):
+    from tests.measure.builders import build_tiny_yolox_onnx
+
+    _, onnx_path = tiny_project
+    _, jobs = _jobs(tmp_path, onnx_path, [])
+    build_tiny_yolox_onnx(onnx_path, input_size=64, seed=1)  # same architecture, other weights: a new file hash
+    _, after = _jobs(tmp_path, onnx_path, [])
+    assert {j.key for j in jobs}.isdisjoint({j.key for j in after})
+    registry = load_registry(tmp_path / "reg")
+    other = plan(registry, [], {"ort-cpu": "another-machine"}, backends=["ort-cpu"])
+    assert {j.key for j in other}.isdisjoint({j.key for j in after})
+
+
+def test_reported_numbers_do_not_change_the_key(tiny_project, tmp_path):
+    _, onnx_path = tiny_project
+    _, jobs = _jobs(tmp_path, onnx_path, [])
+    path = tmp_path / "reg" / "tiny.yaml"
+    path.write_text(path.read_text().replace("value: 30.0", "value: 35.5"))
+    registry = load_registry(tmp_path / "reg")
+    assert registry.variant("tiny-0")[1].reported["map50_95"][0].value == 35.5
+    after = plan(registry, [], MACHINES, backends=["ort-cpu"])
+    assert [j.key for j in jobs] == [j.key for j in after]
+
+
+def test_only_selects_a_variant_or_family(tiny_project, tmp_path):
+    _, onnx_path = tiny_project
+    _, jobs = _jobs(tmp_path, onnx_path, [], only=["tiny-1"])
+    assert {j.variant.id for j in jobs} == {"tiny-1"}

@@ -1,0 +1,101 @@
+"""Refresh end to end on tiny real ONNX models: failure isolation, history, kill and resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from benchgen.cli import main
+from benchgen.results.store import load_results
+from tests.conftest import REPO
+from tests.refresh.conftest import byo_registry
+
+
+def _refresh(registry, results, docs, *extra):
+    return main(["refresh", "--registry", str(registry), "--results", str(results), "--docs", str(docs),
+                 "--latency-budget", "0.3", *extra])
+
+
+def test_refresh_measures_then_has_nothing_stale(tiny_project, tmp_path, capsys):
+    _, onnx_path = tiny_project
+    registry = byo_registry(tmp_path / "reg", onnx_path, variants=2)
+    results_dir = tmp_path / "results"
+    assert _refresh(registry, results_dir, tmp_path / "docs") == 0
+    results = load_results(results_dir)
+    assert {(r.variant, r.kind) for r in results} == {(f"tiny-{i}", k) for i in range(2)
+                                                      for k in ("size", "latency-cpu")}
+    assert all(r.status == "ok" and r.cache_key and r.provenance.machine.id == "cpu-test-refresh" for r in results)
+    page = (tmp_path / "docs" / "families" / "tiny.md").read_text()
+    assert "bg-mark-measured" in page
+
+    started = time.monotonic()
+    assert _refresh(registry, results_dir, tmp_path / "docs") == 0
+    assert time.monotonic() - started < 5
+    assert len(load_results(results_dir)) == len(results)
+    assert "0 of 4 measurements are stale" in capsys.readouterr().err
+
+
+def test_a_failing_variant_is_recorded_and_the_others_go_on(tiny_project, tmp_path, capsys):
+    _, onnx_path = tiny_project
+    registry = byo_registry(tmp_path / "reg", onnx_path, variants=3)
+    # break tiny-1 after planning would see it: its ONNX file is corrupt
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not an onnx file")
+    path = registry / "tiny.yaml"
+    text = path.read_text().split("- id: tiny-1", 1)
+    path.write_text(text[0] + "- id: tiny-1" + text[1].replace(str(onnx_path), str(bad), 1))
+    results_dir = tmp_path / "results"
+    assert _refresh(registry, results_dir, tmp_path / "docs") == 1
+    results = load_results(results_dir)
+    failed = [r for r in results if r.status == "failed"]
+    assert {r.variant for r in failed} == {"tiny-1"} and all(r.error for r in failed)
+    assert {r.variant for r in results if r.status == "ok"} == {"tiny-0", "tiny-2"}
+    page = (tmp_path / "docs" / "families" / "tiny.md").read_text()
+    assert "failed" in page and failed[0].error.split(":")[0] in page
+
+
+def test_regression_is_flagged_in_the_output(tiny_project, tmp_path, capsys):
+    _, onnx_path = tiny_project
+    registry = byo_registry(tmp_path / "reg", onnx_path, variants=1)
+    results_dir = tmp_path / "results"
+    assert _refresh(registry, results_dir, tmp_path / "docs", "--no-render") == 0
+    # make the recorded latency look 3x faster than it is: the next forced run is a regression
+    for path in results_dir.rglob("*.json"):
+        data = json.loads(path.read_text())
+        if data["kind"] == "latency-cpu":
+            data["metrics"]["latency_cpu_ms"] /= 3
+            path.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert _refresh(registry, results_dir, tmp_path / "docs", "--force") == 0
+    err = capsys.readouterr().err
+    assert "regression" in err and "tiny-0 latency_cpu_ms" in err
+    assert "regression" in (tmp_path / "docs" / "families" / "tiny.md").read_text()
+
+
+def test_killed_refresh_keeps_finished_results_and_resumes(tiny_project, tmp_path):
+    root, onnx_path = tiny_project
+    registry = byo_registry(tmp_path / "reg", onnx_path, variants=6)
+    results_dir = tmp_path / "results"
+    command = [sys.executable, "-m", "benchgen", "refresh", "--registry", str(registry), "--results",
+               str(results_dir), "--no-render", "--latency-budget", "1.5"]
+    proc = subprocess.Popen(command, cwd=REPO, env=os.environ.copy(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(list(results_dir.rglob("*.json"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    finished = load_results(results_dir)  # every file parses: nothing partial
+    assert 3 <= len(finished) < 12
+    assert not [p for p in results_dir.rglob("*") if p.is_file() and p.suffix != ".json"]
+
+    dry = subprocess.run(command + ["--dry-run"], cwd=REPO, capture_output=True, text=True)
+    assert f"{12 - len(finished)} of 12 measurements would run" in dry.stdout
+    resumed = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(load_results(results_dir)) == 12
