@@ -52,7 +52,8 @@ class Variant(_Strict):
     )
     input_size: int = Field(gt=0)
     config: str | None = Field(default=None, description="official config name")
-    onnx: str | None = Field(default=None, description="bring-your-own ONNX file (relative to the registry file)")
+    onnx: str | None = Field(default=None, description="bring-your-own ONNX file: absolute, or relative to "
+                             "the project root (BENCHGEN_ROOT, else the checkout that holds benchgen/)")
     reported: dict[MetricName, list[ReportedValue]] = Field(default_factory=dict)
 
     @field_validator("reported")
