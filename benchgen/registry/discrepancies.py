@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from benchgen.registry.schema import Family, Registry, ReportedValue, Variant
+from benchgen.registry.schema import Family, PublishedModel, Registry, ReportedValue
 
 #: (kind, tolerance): latency and sizes compare relatively, AP in absolute points.
 TOLERANCES: dict[str, tuple[str, float]] = {
@@ -40,11 +40,13 @@ def find_discrepancy(metric: str, values: list[ReportedValue]) -> Discrepancy | 
     return Discrepancy(metric, tuple(values), spread)
 
 
-def registry_discrepancies(registry: Registry) -> list[tuple[Family, Variant, Discrepancy]]:
+def registry_discrepancies(registry: Registry) -> list[tuple[Family, PublishedModel, Discrepancy]]:
+    """Measured variants and the reported-only other models alike: both are published figures."""
     found = []
-    for family, variant in registry.variants():
-        for metric, values in variant.reported.items():
-            discrepancy = find_discrepancy(metric, values)
-            if discrepancy:
-                found.append((family, variant, discrepancy))
+    for family in registry.families:
+        for model in [*family.variants, *family.other_models]:
+            for metric, values in model.reported.items():
+                discrepancy = find_discrepancy(metric, values)
+                if discrepancy:
+                    found.append((family, model, discrepancy))
     return found

@@ -42,18 +42,12 @@ class ReportedValue(_Strict):
     note: str | None = None
 
 
-class Variant(_Strict):
-    """One model size of a family, as published."""
+class PublishedModel(_Strict):
+    """What every listed model has: an id, a name, an input size and its published figures."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
-    scale: Literal["n", "t", "s", "m", "l", "x"] = Field(
-        description="size tier used to match variants across families in the analysis"
-    )
     input_size: int = Field(gt=0)
-    config: str | None = Field(default=None, description="official config name")
-    onnx: str | None = Field(default=None, description="bring-your-own ONNX file: absolute, or relative to "
-                             "the project root (BENCHGEN_ROOT, else the checkout that holds benchgen/)")
     reported: dict[MetricName, list[ReportedValue]] = Field(default_factory=dict)
 
     @field_validator("reported")
@@ -62,6 +56,37 @@ class Variant(_Strict):
         for metric, values in value.items():
             if not values:
                 raise ValueError(f"reported.{metric} is an empty list; remove it or add a value")
+        return value
+
+
+class Variant(PublishedModel):
+    """One model size of a family, as published: benchgen measures these."""
+
+    scale: Literal["n", "t", "s", "m", "l", "x"] = Field(
+        description="size tier used to match variants across families in the analysis"
+    )
+    config: str | None = Field(default=None, description="official config name")
+    onnx: str | None = Field(default=None, description="bring-your-own ONNX file: absolute, or relative to "
+                             "the project root (BENCHGEN_ROOT, else the checkout that holds benchgen/)")
+
+
+class OtherModel(PublishedModel):
+    """A published model benchgen lists but does not measure, so its figures stay reported.
+
+    Either other weights for one of the family's measured architectures (distilled checkpoints:
+    same latency, params and FLOPs, different mAP), or an architecture benchgen does not implement.
+    Kept apart from `variants` so tables, charts and the analysis never mix them in.
+    """
+
+    relation: str = Field(description="how it relates to the measured variants, in our own words")
+    architecture_of: str | None = Field(default=None, description="id of the variant whose architecture it shares")
+    config: str | None = Field(default=None, description="official config name")
+
+    @field_validator("reported")
+    @classmethod
+    def _has_figures(cls, value: dict[str, list[ReportedValue]]) -> dict[str, list[ReportedValue]]:
+        if not value:
+            raise ValueError("an other model is listed for its reported figures; give at least one")
         return value
 
 
@@ -87,13 +112,19 @@ class Family(_Strict):
     weaknesses: list[str] = Field(default_factory=list)
     use_cases: list[str] = Field(default_factory=list)
     variants: list[Variant] = Field(min_length=1)
+    other_models: list[OtherModel] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _implementation_or_onnx(self) -> "Family":
-        ids = [v.id for v in self.variants]
+        ids = [v.id for v in self.variants] + [o.id for o in self.other_models]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"duplicate variant ids: {', '.join(duplicates)}")
+        variant_ids = {v.id for v in self.variants}
+        strays = [f"{o.id} -> {o.architecture_of}" for o in self.other_models
+                  if o.architecture_of and o.architecture_of not in variant_ids]
+        if strays:
+            raise ValueError(f"other_models.architecture_of names no variant of this family: {', '.join(strays)}")
         if self.implementation is None:
             missing = [v.id for v in self.variants if v.onnx is None]
             if self.decoder is None or missing:

@@ -20,12 +20,12 @@ from markupsafe import Markup
 from benchgen import __version__
 from benchgen.errors import BenchgenError
 from benchgen.registry.discrepancies import registry_discrepancies
-from benchgen.registry.schema import Family, Registry
+from benchgen.registry.schema import METRICS, Family, Registry
 from benchgen.render.analysis import analyse_pair, latency_bases, pareto_front
 from benchgen.render.chart_data import chart_data, chart_data_script
 from benchgen.render.format import md_text, number, yaml_text
 from benchgen.render.notes import Notes
-from benchgen.render.table_view import TableView, table_view
+from benchgen.render.table_view import TableView, other_models_view, table_view
 from benchgen.results.merge import Table, build_table, machines
 from benchgen.results.schema import Result, result_json_schema
 
@@ -75,6 +75,9 @@ def _environment(templates: Path) -> jinja2.Environment:
     env.filters["md"] = lambda text: Markup(md_text(text))
     env.filters["num"] = number
     env.filters["yaml"] = lambda text: Markup(yaml_text(text))
+    env.globals["metric_specs"] = METRICS
+    # reported-only tables hold CPU figures from other runtimes (OpenVINO, MNN), so no "ONNX" in the header
+    env.globals["other_labels"] = {"latency_cpu_ms": "CPU (ms)"}
     return env
 
 
@@ -128,7 +131,9 @@ class SiteRenderer:
         views = self.views.for_families([family.id])
         notes = Notes()
         history = self._history(family)
-        return self._render("family.md.j2", 1, family=family, notes=notes, tables=_table_views(views, notes),
+        tables = _table_views(views, notes)
+        return self._render("family.md.j2", 1, family=family, notes=notes, tables=tables,
+                            other_rows=other_models_view(family.other_models, notes),
                             view_options=_view_options(views), history=history,
                             others=[f for f in self.registry.families if f.id != family.id], slug=pair_slug)
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from benchgen.registry.discrepancies import Discrepancy, find_discrepancy
-from benchgen.registry.schema import METRICS, ReportedValue
+from benchgen.registry.schema import METRICS, OtherModel, ReportedValue
 from benchgen.results.history import Delta, delta
 from benchgen.results.merge import Cell, Table
 from benchgen.results.schema import Result
@@ -126,3 +126,17 @@ def table_view(table: Table, notes: Notes) -> TableView:
         columns=[(m, spec["label"]) for m, spec in METRICS.items()],
         rows=rows,
     )
+
+
+@dataclass
+class OtherRowView:
+    model: OtherModel
+    cells: list[CellView]
+
+
+def other_models_view(models: list[OtherModel], notes: Notes) -> list[OtherRowView]:
+    """Reported-only rows. Nothing is bolded: these models are listed, not ranked against the
+    measured variants, and their CPU figures come from other runtimes than the CPU ONNX column."""
+    return [OtherRowView(model, [cell_view(Cell(metric, reported=model.reported.get(metric, [])), model.id, notes)
+                                 for metric in METRICS])
+            for model in models]

@@ -31,3 +31,15 @@ def test_default_registry_flags_the_known_latency_disagreements():
         assert values == sorted([official, copied]), variant
     # r34vd has only the official figure: nothing to disagree with
     assert ("rtdetrv2-r34vd", "latency_trt_ms") not in found
+
+
+def test_other_models_are_checked_for_disagreements_too(make_registry):
+    from tests.conftest import two_family_docs
+
+    docs = two_family_docs()
+    figure = {"source": "https://example.org/a", "source_name": "A", "official": True}
+    docs[1]["other_models"] = [{"id": "beta-n", "name": "BETA-N", "input_size": 416, "relation": "Nano.",
+                                "reported": {"map50_95": [{"value": 30.0, **figure},
+                                                          {**figure, "value": 31.0, "official": False}]}}]
+    found = [(m.id, d.metric) for _f, m, d in registry_discrepancies(make_registry(docs))]
+    assert found == [("beta-n", "map50_95")]

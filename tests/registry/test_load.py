@@ -76,3 +76,44 @@ def test_duplicate_variant_across_files(tmp_path):
 def test_empty_directory(tmp_path):
     with pytest.raises(RegistryError, match="no registry files"):
         load_registry(tmp_path)
+
+
+def _other(oid: str, **extra) -> dict:
+    doc = {"id": oid, "name": oid.upper(), "input_size": 416, "relation": "A smaller network.",
+           "reported": {"map50_95": [{"value": 30.0, "source": "https://example.org/readme",
+                                      "source_name": "README", "official": True}]}}
+    doc.update(extra)
+    return doc
+
+
+def test_other_models_must_point_at_a_variant_of_their_family(tmp_path):
+    doc = family_doc("alpha", "Alpha", [variant_doc("alpha-s", "s", 40, 2, 10)],
+                     other_models=[_other("alpha-s-distilled", architecture_of="alpha-x")])
+    message = _error(tmp_path, doc)
+    assert "architecture_of" in message and "alpha-s-distilled -> alpha-x" in message
+
+
+def test_other_models_need_figures_and_their_own_ids(tmp_path):
+    doc = family_doc("alpha", "Alpha", [variant_doc("alpha-s", "s", 40, 2, 10)],
+                     other_models=[_other("alpha-n", reported={}), _other("alpha-s")])
+    message = _error(tmp_path, doc)
+    assert "other_models[0].reported" in message and "at least one" in message
+    doc["other_models"] = [_other("alpha-s")]
+    assert "duplicate variant ids: alpha-s" in _error(tmp_path, doc)
+
+
+def test_default_registry_lists_damo_yolo_distilled_and_nano_models_as_reported_only():
+    registry = load_registry()
+    family = registry.family("damo-yolo")
+    others = {o.id: o for o in family.other_models}
+    distilled = {f"damo-yolo-{v}-distilled": ap for v, ap in zip("tsml", (43.6, 47.7, 50.2, 51.9))}
+    for oid, ap in distilled.items():
+        assert others[oid].reported["map50_95"][0].value == ap
+        assert others[oid].architecture_of == oid.removesuffix("-distilled")
+    for oid, ap, cpu in [("damo-yolo-ns", 32.3, 4.08), ("damo-yolo-nm", 38.2, 5.05), ("damo-yolo-nl", 40.5, 6.69)]:
+        assert others[oid].input_size == 416 and others[oid].architecture_of is None
+        assert others[oid].reported["map50_95"][0].value == ap
+        assert others[oid].reported["latency_cpu_ms"][0].value == cpu
+        assert "OpenVINO" in others[oid].reported["latency_cpu_ms"][0].hardware
+    # they are listed, never measured: refresh and the tables iterate variants only
+    assert not set(others) & {v.id for _f, v in registry.variants()}

@@ -80,3 +80,22 @@ def test_registry_text_is_escaped_in_markdown(make_registry):
     page = SiteRenderer(registry, []).compare_page(*registry.families)
     assert "<script>" not in page
     assert "&lt;script&gt;" in page and r"\*bold\*" in page
+
+
+def test_other_models_appear_on_the_family_page_only_and_marked_reported(make_registry):
+    docs = two_family_docs()
+    docs[0]["other_models"] = [{
+        "id": "alpha-s-distilled", "name": "ALPHA-S*", "input_size": 640, "architecture_of": "alpha-s",
+        "relation": "Alpha-S weights distilled from Alpha-L.",
+        "reported": {"map50_95": [{"value": 41.5, "source": "https://example.org/zoo", "source_name": "Zoo",
+                                   "official": True}]}}]
+    files = SiteRenderer(make_registry(docs), [make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 50.0})]).files()
+    family = files["families/alpha.md"]
+    row = re.search(r'<tr data-model="alpha-s-distilled">.*?</tr>', family, re.S).group(0)
+    cells = _cells(row)
+    assert "41.5" in cells[0] and "bg-mark-reported" in cells[0] and "reported by Zoo" in cells[0]
+    assert "<strong>" not in row  # listed, not ranked
+    assert "bg-origin-none" in cells[1]  # no figure: nothing invented
+    assert "https://example.org/zoo" in family and "Alpha-S weights distilled from Alpha-L." in family
+    for path in ("leaderboard.md", "compare/alpha-vs-beta.md", "assets/generated/benchgen-data.js"):
+        assert "alpha-s-distilled" not in files[path], path
