@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from benchgen.cli.render import add_site_arguments, render_from_args
 from benchgen.errors import BackendUnavailable
@@ -33,7 +34,7 @@ def available_backends(requested: list[str] | None, console: Console) -> dict[st
         except (BackendUnavailable, ImportError) as exc:
             if requested:
                 raise BackendUnavailable(str(exc)) from None
-            console.print(f"skipping {backend}: {exc}")
+            console.print(f"skipping {backend}: {escape(str(exc))}")
     return machines
 
 
@@ -46,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     jobs = plan(registry, results, machines, only=args.only, backends=list(machines), force=args.force,
                 weights_dir=args.weights_dir, seed=args.seed, images=args.images, annotations=args.annotations)
     stale = [j for j in jobs if j.stale]
+    for variant_id, reason in dict.fromkeys((j.variant.id, j.reason) for j in jobs if j.unavailable):
+        console.print(f"skipping {variant_id}: {escape(reason)}")
     if args.dry_run:
         for job in jobs:
             mark = "run " if job.stale else "skip"

@@ -31,6 +31,7 @@ class Job:
     weights: Path | None = None
     reason: str = ""
     stale: bool = True
+    unavailable: bool = False  # an input is missing on this machine (e.g. a bring-your-own ONNX file)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -78,7 +79,15 @@ def plan(registry: Registry, results: list[Result], machines: dict[str, str], *,
     jobs = []
     for family, variant in select(registry, only):
         weights = find_weights(weights_dir, variant)
-        model = model_material(family, variant, weights, seed)
+        try:
+            model = model_material(family, variant, weights, seed)
+        except BenchgenError as exc:
+            # Not a failure of the model: its input is absent here, like TensorRT on a CPU machine.
+            for backend in backends:
+                for kind in BACKEND_KINDS[backend]:
+                    jobs.append(Job(family, variant, kind, backend, "", machines[backend], weights,
+                                    reason=f"not measurable here: {exc}", stale=False, unavailable=True))
+            continue
         trained = family.implementation is None or weights is not None
         for backend in backends:
             kinds = list(BACKEND_KINDS[backend])

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from benchgen.refresh.plan import Job
@@ -105,7 +106,7 @@ def execute(jobs: list[Job], registry: Registry, results_dir: Path, previous: li
             except Exception as exc:  # noqa: BLE001 - isolate any failure of one job from the others
                 result = failed_result(job, exc)
                 outcome.failed.append(result)
-                progress.console.print(f"[red]failed[/red] {job.label}: {result.error}")
+                progress.console.print(f"[red]failed[/red] {job.label}: {escape(result.error or '')}")
             else:
                 if result.cache_key and result.cache_key != job.key:
                     result.details["measure_cache_key"] = result.cache_key

@@ -73,3 +73,13 @@ def test_only_selects_a_variant_or_family(tiny_project, tmp_path):
     _, onnx_path = tiny_project
     _, jobs = _jobs(tmp_path, onnx_path, [], only=["tiny-1"])
     assert {j.variant.id for j in jobs} == {"tiny-1"}
+
+
+def test_a_missing_bring_your_own_file_is_skipped_not_failed(tiny_project, tmp_path):
+    _, onnx_path = tiny_project
+    registry = load_registry(byo_registry(tmp_path / "reg", onnx_path, broken="tiny-1"))
+    jobs = plan(registry, [], MACHINES, backends=["ort-cpu"])
+    skipped = [j for j in jobs if j.variant.id == "tiny-1"]
+    assert skipped and all(j.unavailable and not j.stale for j in skipped)
+    assert "missing.onnx" in skipped[0].reason and "not found" in skipped[0].reason
+    assert all(j.stale and not j.unavailable for j in jobs if j.variant.id != "tiny-1")

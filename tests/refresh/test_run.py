@@ -99,3 +99,13 @@ def test_killed_refresh_keeps_finished_results_and_resumes(tiny_project, tmp_pat
     resumed = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     assert len(load_results(results_dir)) == 12
+
+
+def test_missing_input_is_named_and_the_rest_is_measured(tiny_project, tmp_path, capsys):
+    _, onnx_path = tiny_project
+    registry = byo_registry(tmp_path / "reg", onnx_path, variants=2, broken="tiny-1")
+    results_dir = tmp_path / "results"
+    assert _refresh(registry, results_dir, tmp_path / "docs", "--no-render") == 0
+    assert {r.variant for r in load_results(results_dir)} == {"tiny-0"}
+    err = capsys.readouterr().err
+    assert "skipping tiny-1: not measurable here" in err and "missing.onnx" in err
