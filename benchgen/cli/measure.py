@@ -112,8 +112,8 @@ def register(subparsers) -> None:
 
     latency = subparsers.add_parser(
         "latency", help="batch-1 latency on the CPU (ONNX Runtime) or GPU (TensorRT FP16)",
-        description="ort-cpu: warm-up, then timed runs until the 95%% confidence interval of the median is within "
-                    "±1%% or the budget ends; the network time is the headline, pre/post-processing and end-to-end "
+        description="ort-cpu: warm-up, then timed runs until the 95 % confidence interval of the median is within "
+                    "±1 % or the budget ends; the network time is the headline, pre/post-processing and end-to-end "
                     "times are stored beside it. tensorrt: FP16 engine, GPU compute time by CUDA events over at "
                     "least 200 iterations (needs an NVIDIA GPU and pip install 'benchgen[tensorrt]').")
     _common(latency)

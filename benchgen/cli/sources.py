@@ -31,6 +31,6 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "sources", help="list reported figures whose published sources disagree",
         description="List every registry figure with several reported values that differ by more than the "
-                    "tolerance (latency and sizes 5 %% relative, mAP 0.2 AP), with each source.")
+                    "tolerance (latency and sizes 5 % relative, mAP 0.2 AP), with each source.")
     parser.add_argument("--registry", type=Path, default=None, help="registry directory (default: embedded)")
     parser.set_defaults(func=run)
