@@ -12,10 +12,17 @@ DECIMALS = {"map50_95": 1, "latency_cpu_ms": 2, "latency_trt_ms": 2, "params_m":
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+.!|-])")
 
 
-def number(metric: str, value: float | None) -> str:
+def number(metric: str, value: float | None, published: bool = False) -> str:
+    """`published`: a figure copied from a source keeps every decimal the source gave (1.41 M
+    params must not become 1.4), and is padded to the column's usual precision otherwise."""
     if value is None:
         return "–"
-    return f"{value:.{DECIMALS[metric]}f}"
+    decimals = DECIMALS[metric]
+    if published:
+        text = repr(float(value))
+        given = len(text.split(".")[1]) if "." in text and "e" not in text else 0
+        decimals = max(decimals, given if text.split(".")[-1] != "0" else 0)
+    return f"{value:.{decimals}f}"
 
 
 def md_text(text: object) -> str:

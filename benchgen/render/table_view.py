@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from benchgen.registry.discrepancies import Discrepancy, find_discrepancy
@@ -64,6 +65,19 @@ def describe_measurement(result: Result) -> str:
             f"{prov.date:%Y-%m-%d %H:%M} UTC; {libs}; settings: {settings}")
 
 
+#: COCO val2017 has 5,000 images; an accuracy measured on fewer is a subset figure
+FULL_VAL2017_IMAGES = 5000
+
+
+def subset_size(result: Result) -> int | None:
+    """Number of images of an accuracy measurement made on a subset of val2017, else None."""
+    if result.kind != "accuracy":
+        return None
+    match = re.search(r"\((\d+) images\)", str(result.settings.get("dataset", "")))
+    count = int(match.group(1)) if match else None
+    return count if count is not None and count < FULL_VAL2017_IMAGES else None
+
+
 def _measurement_key(result: Result) -> tuple:
     settings = {k: v for k, v in result.settings.items() if k not in ("input_size", "onnx", "model")}
     return (result.provenance.machine.id, result.kind, result.provenance.git_commit,
@@ -71,7 +85,8 @@ def _measurement_key(result: Result) -> tuple:
 
 
 def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
-    view = CellView(metric=cell.metric, text=number(cell.metric, cell.value), origin=cell.origin,
+    view = CellView(metric=cell.metric, text=number(cell.metric, cell.value, cell.origin == "reported"),
+                    origin=cell.origin,
                     sort_value=cell.value)
     preferred = cell.preferred
     if cell.measured is not None:
@@ -79,7 +94,11 @@ def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
                               variant_id)
         view.title = f"measured by benchgen ({cell.measured.provenance.date:%Y-%m-%d})"
         if preferred is not None:
-            view.beside = f"reported {number(cell.metric, preferred.value)}"
+            view.beside = f"reported {number(cell.metric, preferred.value, published=True)}"
+        subset = subset_size(cell.measured)
+        if subset is not None:
+            # an mAP on a few images is not the published full-val2017 figure: say so in plain sight
+            view.beside = f"on {subset} images" + (f"; {view.beside}" if view.beside else "")
         view.delta = delta(cell.metric, cell.previous_value, cell.value)
         if cell.measured.settings.get("dataset"):
             view.title += f" on {cell.measured.settings['dataset']}"

@@ -99,3 +99,14 @@ def test_other_models_appear_on_the_family_page_only_and_marked_reported(make_re
     assert "https://example.org/zoo" in family and "Alpha-S weights distilled from Alpha-L." in family
     for path in ("leaderboard.md", "compare/alpha-vs-beta.md", "assets/generated/benchgen-data.js"):
         assert "alpha-s-distilled" not in files[path], path
+
+
+def test_accuracy_measured_on_a_subset_says_so_beside_the_value(make_registry):
+    results = [make_result("alpha-s", "accuracy", {"map50_95": 39.0},
+                           settings={"dataset": "coco-val2017-tiny80/val2017 (80 images)"}),
+               make_result("beta-s", "accuracy", {"map50_95": 43.1},
+                           settings={"dataset": "coco/val2017 (5000 images)"})]
+    page = SiteRenderer(make_registry(), results).compare_page(*make_registry().families)
+    assert "on 80 images; reported 40.0" in _cells(_row(page, "alpha-s"))[0]
+    full = _cells(_row(page, "beta-s"))[0]
+    assert "images" not in full.split("bg-beside")[-1] and "reported 43.0" in full
