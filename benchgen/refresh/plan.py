@@ -6,6 +6,7 @@ the job's cache key; a failed result never counts as fresh, so failures are retr
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,7 +67,10 @@ def dataset_extra(images: Path | None, annotations: Path | None) -> dict | None:
         return None
     from benchgen.measure.model_files import sha256_file
 
-    return {"images": str(Path(images).resolve()), "annotations_sha256": sha256_file(Path(annotations))}
+    # names and sizes, not the absolute path: the same dataset in another checkout is the same input
+    listing = sorted(f"{p.name}:{p.stat().st_size}" for p in Path(images).iterdir() if p.is_file())
+    return {"images_sha256": hashlib.sha256("\n".join(listing).encode()).hexdigest()[:16],
+            "annotations_sha256": sha256_file(Path(annotations))}
 
 
 def plan(registry: Registry, results: list[Result], machines: dict[str, str], *, only: list[str] | None = None,

@@ -83,3 +83,19 @@ def test_a_missing_bring_your_own_file_is_skipped_not_failed(tiny_project, tmp_p
     assert skipped and all(j.unavailable and not j.stale for j in skipped)
     assert "missing.onnx" in skipped[0].reason and "not found" in skipped[0].reason
     assert all(j.stale and not j.unavailable for j in jobs if j.variant.id != "tiny-1")
+
+
+def test_dataset_identity_is_its_content_not_its_location(tmp_path):
+    import shutil
+
+    from benchgen.refresh.plan import dataset_extra
+    from tests.measure.builders import build_synthetic_coco
+
+    coco = build_synthetic_coco(tmp_path / "here")
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(coco.root, moved)
+    here = dataset_extra(coco.images_dir, coco.annotations)
+    assert here == dataset_extra(moved / "val2017", moved / "annotations" / "instances_val2017.json")
+    (moved / "val2017" / "extra.jpg").write_bytes(b"\xff\xd8")
+    assert dataset_extra(moved / "val2017", moved / "annotations" / "instances_val2017.json") != here
+    assert dataset_extra(tmp_path / "missing", coco.annotations) is None
