@@ -1,4 +1,7 @@
 # The two set-up commands of the README. Both install what they need first (scripts/bootstrap.sh).
+# MkDocs 1.x prints a banner about MkDocs 2 on every run; it is not about this project.
+export NO_MKDOCS_2_WARNING := 1
+
 .PHONY: site test serve
 
 # Measure what is stale on this machine, regenerate the pages, build the static site into site/.
