@@ -53,8 +53,8 @@ def latency_bases(table: Table) -> list[LatencyBasis]:
             if len(post) > 1:
                 with_post = sorted({r.family.name for r, p in zip(rows, preferred) if p.includes_postprocess})
                 without = sorted({r.family.name for r, p in zip(rows, preferred) if p.includes_postprocess is False})
-                caveat = (f"the reported figures are not like for like: {', '.join(with_post)} include post-processing, "
-                          f"{', '.join(without)} exclude NMS")
+                caveat = (f"the reported figures are not like for like: those of {', '.join(with_post)} include "
+                          f"post-processing, those of {', '.join(without)} exclude NMS")
             bases.append(LatencyBasis(metric, f"reported {hardware.pop()} {label} latency", False, caveat))
     return sorted(bases, key=lambda basis: not basis.measured)
 

@@ -57,3 +57,13 @@ def test_refresh_workflow_runs_on_gpu_runners_and_opens_a_pull_request():
 def test_actions_are_pinned_to_a_version(path):
     for use in _uses(yaml.safe_load(path.read_text())):
         assert "@" in use, use
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_workflow_input_is_spliced_into_a_shell_script(path):
+    """`${{ inputs.x }}` inside `run:` is script injection; inputs go through `env:`."""
+    doc = yaml.safe_load(path.read_text())
+    for job in doc["jobs"].values():
+        for step in job.get("steps", []):
+            for marker in ("inputs.", "github.event."):
+                assert "${{ " + marker not in step.get("run", ""), (path.name, step.get("name"))
