@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     model = resolve_model(args.variant)
     runner = OrtRunner(model.onnx_path, threads=args.threads)
     image, _ = probe_image()
-    warm_up(runner, model.pipeline, image)
+    warm_up(runner, model.pipeline, image, network_only=not model.trained)
     feeds, _ = model.pipeline.preprocess(image)
     bound = bind_feeds(feeds, runner.input_names)
     call = runner.prepare(feeds)

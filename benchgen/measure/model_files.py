@@ -68,6 +68,12 @@ class ModelFiles:
     weights: Path | None = None
     seed: int | None = None
 
+    @property
+    def trained(self) -> bool:
+        """False for fixed-seed random weights: fine for the network's latency, meaningless for
+        anything that depends on what the model detects (mAP, NMS time)."""
+        return self.origin != "export" or self.weights is not None
+
     def settings(self) -> dict[str, Any]:
         """Flat, short entries for `Result.settings` (the pages print them as key=value)."""
         if self.origin == "export":

@@ -58,3 +58,38 @@ def test_probe_image_falls_back_to_fixed_noise(tmp_path, monkeypatch):
     first, name = probe_image()
     second, _ = probe_image()
     assert name.startswith("synthetic") and first.shape == (480, 640, 3) and (first == second).all()
+
+
+def test_without_trained_weights_only_the_network_is_timed(tiny_model):
+    runner = OrtRunner(tiny_model.onnx_path, threads=1)
+    image = np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    timing = time_pipeline(runner, YoloxPipeline(32), image, budget_s=0.4, end_to_end=False)
+    details = timing.details()
+    assert details["network"]["runs"] > 0 and "random weights" in details["end_to_end_skipped"]
+    assert not {"end_to_end", "postprocess", "probe_detections"} & set(details)
+    assert set(timing.stop_reasons) == {"network"}
+
+
+def test_exported_random_weight_models_skip_end_to_end(tmp_path, monkeypatch):
+    """A DAMO-YOLO export with fixed-seed weights: NMS time would be that of ~670,000 candidates."""
+    monkeypatch.setenv("BENCHGEN_CACHE_DIR", str(tmp_path / "cache"))
+    from benchgen.measure import latency_cpu
+    from benchgen.measure.model_files import ModelFiles
+
+    seen = {}
+    real = latency_cpu.time_pipeline
+
+    def spy(*args, **kwargs):
+        seen["end_to_end"] = kwargs["end_to_end"]
+        return real(*args, **{**kwargs, "budget_s": 0.2})
+
+    monkeypatch.setattr(latency_cpu, "time_pipeline", spy)
+    registry = load_registry()
+    family, variant = registry.variant("damo-yolo-t")
+    fake = ModelFiles(family, variant, tmp_path / "x.onnx", "0" * 64, None, "export", None, 0)
+    assert not fake.trained and ModelFiles(family, variant, tmp_path / "x.onnx", "0" * 64, None, "export",
+                                           tmp_path / "w.pth", None).trained
+    result = measure_cpu_latency("damo-yolo-t", budget_s=0.2, threads=1, registry=registry)
+    assert seen["end_to_end"] is False
+    assert "end_to_end" not in result.details and "latency_end_to_end_ms" not in result.details
+    assert result.settings["weights"] == "random (seed 0)"
