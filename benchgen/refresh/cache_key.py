@@ -2,9 +2,10 @@
 
 The key covers the model definition (registry entry and implementation source), the weights
 (file hash, or the random seed), the export settings, the backend and its library versions, the
-machine and benchgen's version — and, for accuracy, the dataset. Reported numbers are not part of
-it: editing a paper's figure must not trigger a re-measurement. Computing it must stay cheap (no
-torch import, no export), because a refresh with nothing stale should finish in seconds.
+machine, benchgen's version and the measuring method's version — and, for accuracy, the dataset.
+Reported numbers are not part of it: editing a paper's figure must not trigger a re-measurement.
+Computing it must stay cheap (no torch import, no export), because a refresh with nothing stale
+should finish in seconds.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from benchgen.models import IMPLEMENTATIONS
 from benchgen.registry.schema import Family, Variant
 
 EXPORT_SETTINGS = {"opset": ">=17", "batch": 1}
+#: how each kind is measured; bump one when its method changes, so its old results become stale
+#: (latency-cpu 2: no end-to-end phase with random weights, the network phase gets the whole budget)
+METHOD_VERSIONS = {"size": 1, "latency-cpu": 2, "latency-gpu": 1, "accuracy": 1}
 
 
 @lru_cache(maxsize=16)
@@ -53,6 +57,6 @@ def model_material(family: Family, variant: Variant, weights: Path | None, seed:
 
 def cache_key(kind: str, model: dict[str, Any], backend: dict[str, Any], machine_id: str,
               extra: dict[str, Any] | None = None) -> str:
-    material = {"kind": kind, "model": model, "backend": backend, "machine": machine_id,
-                "benchgen": benchgen.__version__, "extra": extra or {}}
+    material = {"kind": kind, "method": METHOD_VERSIONS[kind], "model": model, "backend": backend,
+                "machine": machine_id, "benchgen": benchgen.__version__, "extra": extra or {}}
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:24]

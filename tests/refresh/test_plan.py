@@ -99,3 +99,14 @@ def test_dataset_identity_is_its_content_not_its_location(tmp_path):
     (moved / "val2017" / "extra.jpg").write_bytes(b"\xff\xd8")
     assert dataset_extra(moved / "val2017", moved / "annotations" / "instances_val2017.json") != here
     assert dataset_extra(tmp_path / "missing", coco.annotations) is None
+
+
+def test_a_new_measuring_method_makes_that_kind_stale(tiny_project, tmp_path, monkeypatch):
+    from benchgen.refresh import cache_key
+
+    _, onnx_path = tiny_project
+    _, jobs = _jobs(tmp_path, onnx_path, [])
+    monkeypatch.setitem(cache_key.METHOD_VERSIONS, "latency-cpu", cache_key.METHOD_VERSIONS["latency-cpu"] + 1)
+    _, after = _jobs(tmp_path, onnx_path, [])
+    for before, now in zip(jobs, after):
+        assert (before.key == now.key) == (before.kind != "latency-cpu"), before.kind
