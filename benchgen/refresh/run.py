@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from benchgen.refresh.plan import Job
 from benchgen.registry.schema import Registry
-from benchgen.results.history import Delta, delta
+from benchgen.results.history import Delta, result_delta
 from benchgen.results.provenance import collect_provenance, current_machine
 from benchgen.results.schema import Result
 from benchgen.results.store import write_result
@@ -112,8 +112,8 @@ def execute(jobs: list[Job], registry: Registry, results_dir: Path, previous: li
                     result.details["measure_cache_key"] = result.cache_key
                 result.cache_key = job.key
                 before = last_ok.get((result.provenance.machine.id, result.variant, result.kind))
-                for metric, value in result.metrics.items():
-                    change = delta(metric, before.metrics.get(metric) if before else None, value)
+                for metric in result.metrics:
+                    change = result_delta(metric, before, result)
                     if change and change.regression:
                         outcome.regressions.append((job.variant.id, change))
                         progress.console.print(f"[bold red]regression[/bold red] {job.variant.id} {metric}: "

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from benchgen.registry.discrepancies import Discrepancy, find_discrepancy
 from benchgen.registry.schema import METRICS, OtherModel, ReportedValue
-from benchgen.results.history import Delta, delta
+from benchgen.results.history import Delta, result_delta
 from benchgen.results.merge import Cell, Table
 from benchgen.results.schema import Result
 from benchgen.render.format import number
@@ -99,7 +99,7 @@ def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
         if subset is not None:
             # an mAP on a few images is not the published full-val2017 figure: say so in plain sight
             view.beside = f"on {subset} images" + (f"; {view.beside}" if view.beside else "")
-        view.delta = delta(cell.metric, cell.previous_value, cell.value)
+        view.delta = result_delta(cell.metric, cell.previous, cell.measured)
         if cell.measured.settings.get("dataset"):
             view.title += f" on {cell.measured.settings['dataset']}"
     elif preferred is not None:
