@@ -19,6 +19,7 @@ from typing import Any
 import benchgen
 from benchgen.decoders import make_pipeline as make_decoder_pipeline
 from benchgen.errors import BenchgenError, CheckpointError
+from benchgen.models.source_hash import implementation_source_hash
 from benchgen.pipeline import Pipeline
 from benchgen.registry import load_registry
 from benchgen.registry.schema import Family, Registry, Variant
@@ -106,22 +107,12 @@ def registry_onnx_path(family: Family, variant: Variant) -> Path:
     return resolved
 
 
-def _code_hash(module: Any) -> str:
-    """Hash of the implementation's source files: changed model code must not reuse a stale export."""
-    digest = hashlib.sha256()
-    root = Path(module.__file__).parent
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def exported_onnx(family: Family, variant: Variant, weights: Path | None, seed: int) -> Path:
     from benchgen.models import implementation  # imports torch: only for families that need it
 
     module = implementation(family.implementation)
-    material = {"variant": variant.id, "implementation": family.implementation, "code": _code_hash(module),
+    material = {"variant": variant.id, "implementation": family.implementation,
+                "code": implementation_source_hash(family.implementation),
                 "weights_sha256": sha256_file(weights) if weights else None,
                 "seed": None if weights else seed, "benchgen": benchgen.__version__}
     path = cache_root() / "onnx" / f"{variant.id}-{short_hash(material)}.onnx"

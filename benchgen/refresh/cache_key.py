@@ -11,35 +11,19 @@ should finish in seconds.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import benchgen
 from benchgen.measure.model_files import registry_onnx_path, sha256_file
-from benchgen.models import IMPLEMENTATIONS
+from benchgen.models.source_hash import implementation_source_hash
 from benchgen.registry.schema import Family, Variant
 
 EXPORT_SETTINGS = {"opset": ">=17", "batch": 1}
 #: how each kind is measured; bump one when its method changes, so its old results become stale
 #: (latency-cpu 2: no end-to-end phase with random weights, the network phase gets the whole budget)
 METHOD_VERSIONS = {"size": 1, "latency-cpu": 2, "latency-gpu": 1, "accuracy": 1}
-
-
-@lru_cache(maxsize=16)
-def implementation_source_hash(name: str) -> str:
-    spec = importlib.util.find_spec(IMPLEMENTATIONS[name])
-    if spec is None or not spec.submodule_search_locations:
-        return "missing"
-    root = Path(next(iter(spec.submodule_search_locations)))
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def model_material(family: Family, variant: Variant, weights: Path | None, seed: int) -> dict[str, Any]:

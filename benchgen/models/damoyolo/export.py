@@ -19,7 +19,7 @@ from benchgen.atomic_files import reserve_temp_path
 from .checkpoint import load_checkpoint
 from .fuse import to_deploy
 from .model import DamoYolo, build_model
-from .weights import fill_deterministic
+from benchgen.models.deterministic_weights import fill_deterministic
 
 INPUT_SIZE = (640, 640)  # (height, width), the official test size
 OPSET = 17

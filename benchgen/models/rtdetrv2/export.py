@@ -22,7 +22,7 @@ from .config import variant_config
 from .fuse import to_deploy
 from .model import build_model
 from .postprocessor import DeployModel, PostProcessor
-from .weights import fill_deterministic
+from benchgen.models.deterministic_weights import fill_deterministic
 
 OPSET = 17  # grid_sample needs >= 16
 INPUT_NAMES = ("images", "orig_target_sizes")

@@ -11,7 +11,7 @@ import torch
 
 from benchgen.models.damoyolo import build_model, export_onnx, to_deploy
 from benchgen.models.damoyolo.config import variant_config
-from benchgen.models.damoyolo.weights import fill_deterministic
+from benchgen.models.deterministic_weights import fill_deterministic
 
 REFERENCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference"
 

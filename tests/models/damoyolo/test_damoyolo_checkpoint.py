@@ -9,7 +9,7 @@ import torch
 
 from benchgen.errors import CheckpointError
 from benchgen.models.damoyolo import build_model, load_checkpoint, to_deploy
-from benchgen.models.damoyolo.weights import fill_deterministic
+from benchgen.models.deterministic_weights import fill_deterministic
 
 
 @pytest.fixture(scope="module")

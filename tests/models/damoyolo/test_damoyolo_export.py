@@ -13,7 +13,7 @@ import torch
 from benchgen.errors import CheckpointError
 from benchgen.models.damoyolo import build_model, export_onnx, to_deploy
 from benchgen.models.damoyolo import export as export_module
-from benchgen.models.damoyolo.weights import fill_deterministic
+from benchgen.models.deterministic_weights import fill_deterministic
 
 
 def _session(path) -> ort.InferenceSession:

@@ -7,7 +7,7 @@ import torch
 
 from benchgen.models.damoyolo import build_model, to_deploy
 from benchgen.models.damoyolo.repconv import RepConv
-from benchgen.models.damoyolo.weights import fill_deterministic
+from benchgen.models.deterministic_weights import fill_deterministic
 
 
 def _randomise_bn_statistics(module: torch.nn.Module, generator: torch.Generator) -> None:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from benchgen.models.damoyolo import build_model, to_deploy
-from benchgen.models.damoyolo.weights import fill_deterministic
+from benchgen.models.deterministic_weights import fill_deterministic
 
 GOLDEN = "damoyolo_tinynasL25_S.golden.npz"
 

@@ -9,7 +9,7 @@ import torch
 
 from benchgen.errors import CheckpointError
 from benchgen.models.rtdetrv2 import build_model, load_checkpoint
-from benchgen.models.rtdetrv2.weights import fill_deterministic
+from benchgen.models.deterministic_weights import fill_deterministic
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from torch import nn
 from benchgen.models.rtdetrv2 import build_model, to_deploy
 from benchgen.models.rtdetrv2.hybrid_encoder import RepVggBlock
 from benchgen.models.rtdetrv2.layers import FrozenBatchNorm2d
-from benchgen.models.rtdetrv2.weights import fill_deterministic
+from benchgen.models.deterministic_weights import fill_deterministic
 
 
 def _randomise_norm_statistics(model: nn.Module, seed: int) -> None:

@@ -8,7 +8,7 @@ import torch
 
 from benchgen.models.rtdetrv2 import build_model, to_deploy
 from benchgen.models.rtdetrv2.postprocessor import PostProcessor
-from benchgen.models.rtdetrv2.weights import fill_deterministic
+from benchgen.models.deterministic_weights import fill_deterministic
 
 ATOL = 2e-4  # logits reach ~3, boxes ~1 (normalised) / ~750 px: about 1e-4 relative, as the reference says
 

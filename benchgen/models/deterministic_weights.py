@@ -1,10 +1,10 @@
 """Deterministic stand-in weights, so exports and numerical checks need no download.
 
-The recipe is the one the reference golden (/work/shared/reference/README.md) was produced with: every
-floating-point state-dict entry gets its own generator seeded from the CRC32 of its key, so values do
-not depend on module construction order and the official model and this one receive identical weights.
-That includes the float buffers (anchors, num_points_scale); integer and boolean entries
-(num_batches_tracked, valid_mask) keep the values the model was built with.
+The recipe is the one the reference goldens (../shared/reference/README.md) were produced with, for
+every family: each floating-point state-dict entry gets its own generator seeded from the CRC32 of
+its key, so values do not depend on module construction order and the official model and ours
+receive identical weights. Float buffers (anchors, sampling scales) are filled too; integer and
+boolean entries (BatchNorm counters, valid masks) keep the values the model was built with.
 """
 
 from __future__ import annotations

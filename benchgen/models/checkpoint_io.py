@@ -1,0 +1,80 @@
+"""Reading official checkpoints and checking them against an architecture, for every family.
+
+Loading is strict: a checkpoint of another variant must fail loudly, naming what does not fit,
+rather than run with half its weights. Files are read with `weights_only=True`, so a checkpoint
+cannot run code. Each family only says where its format keeps the state dict.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from benchgen.errors import CheckpointError
+
+_LISTED = 8  # how many offending keys an error message spells out
+
+
+def listing(keys: list[str]) -> str:
+    shown = ", ".join(keys[:_LISTED])
+    more = len(keys) - _LISTED
+    return shown + (f" ... and {more} more" if more > 0 else "")
+
+
+def load_file(path: str | os.PathLike) -> object:
+    """Whatever `path` holds, read with weights_only=True; CheckpointError for missing or corrupt files."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint file not found")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        lines = str(exc).splitlines()
+        detail = next((ln.strip() for ln in lines if "WeightsUnpickler error" in ln),
+                      lines[0] if lines else type(exc).__name__)
+        raise CheckpointError(
+            f"{path}: holds pickled Python objects besides tensors, which are not loaded (weights_only=True): "
+            f"{detail}") from exc
+    except Exception as exc:  # torch raises many types for truncated / foreign files
+        raise CheckpointError(f"{path}: cannot read the checkpoint (corrupt or not a PyTorch file): {exc}") from exc
+
+
+def tensors_only(state: object, path: str | os.PathLike, expected: str) -> Mapping[str, torch.Tensor]:
+    """`state` as a non-empty mapping of tensors; `expected` says what the family's file should hold."""
+    if not isinstance(state, Mapping) or not state:
+        raise CheckpointError(f"{path}: {expected}")
+    not_tensors = [str(k) for k, v in state.items() if not isinstance(v, torch.Tensor)]
+    if not_tensors:
+        raise CheckpointError(f"{path}: entries that are not tensors: {listing(not_tensors)}")
+    return state
+
+
+def check_compatible(model: nn.Module, state: Mapping[str, torch.Tensor], path: str | os.PathLike,
+                     hint: str) -> None:
+    """Raise CheckpointError naming missing / unexpected keys and shape mismatches, if any."""
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    mismatched = [
+        f"{k} (checkpoint {tuple(state[k].shape)}, model {tuple(v.shape)})"
+        for k, v in expected.items() if k in state and state[k].shape != v.shape
+    ]
+    problems = []
+    if missing:
+        problems.append(f"missing keys: {listing(missing)}")
+    if unexpected:
+        problems.append(f"unexpected keys: {listing(unexpected)}")
+    if mismatched:
+        problems.append(f"shape mismatches: {listing(mismatched)}")
+    if problems:
+        raise CheckpointError(f"{path}: does not match this architecture ({hint}); " + "; ".join(problems))
+
+
+def load_strict(model: nn.Module, state: Mapping[str, torch.Tensor], path: str | os.PathLike, hint: str) -> None:
+    check_compatible(model, state, path, hint)
+    model.load_state_dict(state, strict=True)
