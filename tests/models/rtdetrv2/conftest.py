@@ -8,44 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from benchgen.models.rtdetrv2.config import variant_config
+from tests.models.conftest import read_state_dict_tsv
 
-REFERENCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference"
 GOLDEN = "rtdetrv2_r34vd_120e_coco.golden.npz"
 
 # Stand-in weights for the export tests. With seed 0 the random encoder ranks the ~320 positions whose
 # anchors are invalid (memory zeroed, hence identical scores) into the top 300, and PyTorch and ONNX
 # Runtime break those exact ties differently; seed 5 keeps every selected query distinct.
 EXPORT_SEED = 5
-
-
-@pytest.fixture(autouse=True)
-def _two_threads():
-    """CI has two cores shared with other jobs; keep torch from oversubscribing them."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(min(previous, 2))
-    yield
-    torch.set_num_threads(previous)
-
-
-@pytest.fixture(scope="session")
-def reference_dir() -> Path:
-    if not REFERENCE.is_dir():
-        pytest.skip(f"shared reference facts not available at {REFERENCE.resolve()}")
-    return REFERENCE
-
-
-def read_state_dict_tsv(path: Path) -> dict[str, tuple[tuple[int, ...], str]]:
-    """`key <TAB> AxBxC <TAB> dtype` lines -> {key: (shape, dtype)}, in file order."""
-    layout = {}
-    for line in path.read_text().splitlines():
-        if not line.strip():
-            continue
-        key, shape, dtype = line.split("\t")
-        layout[key] = (tuple(int(d) for d in shape.split("x")) if shape else (), dtype)
-    return layout
 
 
 @pytest.fixture(scope="session")
