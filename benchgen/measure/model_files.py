@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import benchgen
+from benchgen.atomic_files import reserve_temp_path
 from benchgen.decoders import make_pipeline as make_decoder_pipeline
 from benchgen.errors import BenchgenError, CheckpointError
 from benchgen.models.source_hash import implementation_source_hash
@@ -118,8 +119,7 @@ def exported_onnx(family: Family, variant: Variant, weights: Path | None, seed: 
     path = cache_root() / "onnx" / f"{variant.id}-{short_hash(material)}.onnx"
     if path.is_file():
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.onnx")
+    tmp = reserve_temp_path(path)
     try:
         module.export_onnx(variant.id, tmp, weights=weights, seed=seed)
         os.replace(tmp, path)

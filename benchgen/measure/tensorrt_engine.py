@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from benchgen.atomic_files import reserve_temp_path
 from benchgen.errors import BackendUnavailable, BenchgenError
 from benchgen.measure.model_files import cache_root, sha256_file
 from benchgen.results.provenance import current_machine, slugify
@@ -129,8 +130,7 @@ def profile_shapes(name: str, shape: Sequence[int], input_size: int | None) -> t
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = reserve_temp_path(path)
     try:
         tmp.write_bytes(data)
         os.replace(tmp, path)
