@@ -51,10 +51,6 @@ class Cell:
         preferred = self.preferred
         return preferred.value if preferred else None
 
-    @property
-    def previous_value(self) -> float | None:
-        return self.previous.metrics.get(self.metric) if self.previous else None
-
 
 @dataclass
 class Row:

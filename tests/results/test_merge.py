@@ -37,7 +37,7 @@ def test_latest_previous_and_failure(make_registry):
                make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 12.0}, when=t(2)),
                make_result("alpha-s", "latency-cpu", {}, when=t(3), status="failed", error="out of memory")]
     cell = build_table(make_registry(), results, MACHINE).row("alpha-s").cells["latency_cpu_ms"]
-    assert cell.value == 12.0 and cell.previous_value == 10.0
+    assert cell.value == 12.0 and cell.previous.metrics["latency_cpu_ms"] == 10.0
     assert cell.failure is not None and cell.failure.error == "out of memory"
 
 
