@@ -15,6 +15,29 @@ from benchgen.results.schema import Machine, Provenance, Result
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
+
+@pytest.fixture(autouse=True)
+def machine_state(tmp_path_factory, monkeypatch):
+    """Tests never write the user's machine identity (~/.local/state/benchgen)."""
+    monkeypatch.setenv("BENCHGEN_STATE_DIR", str(tmp_path_factory.getbasetemp() / "state"))
+
+
+@pytest.fixture(autouse=True)
+def quiet_machine(monkeypatch):
+    """Latency code in tests sees a quiet machine and looks at it for a moment only.
+
+    The test suite itself loads the machine, so the real monitor would (rightly) call every timing
+    contended, and the real calibration probe would drift with that load: both are replaced by
+    recorded ones. Tests that check the contention logic pass their own monitor, probe and rule;
+    tests/measure/test_calibration.py runs the real probe.
+    """
+    from benchgen.measure import calibration, contention, machine_load
+    from tests.load_monitors import FixedProbe, QuietMonitor
+
+    monkeypatch.setattr(machine_load, "default_monitor", QuietMonitor)
+    monkeypatch.setattr(calibration, "make_probe", lambda threads=None: FixedProbe())
+    monkeypatch.setattr(contention, "RULE", contention.ContentionRule(poll_s=0.01, max_wait_s=0.1))
+
 SOURCE = "https://example.org/paper"
 
 

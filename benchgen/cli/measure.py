@@ -60,12 +60,17 @@ def run_latency(args: argparse.Namespace) -> int:
     from benchgen.measure.latency_cpu import measure_cpu_latency
 
     result = measure_cpu_latency(args.variant, weights=args.weights, budget_s=args.budget, threads=args.threads,
-                                 registry=registry, image=args.image, seed=args.seed)
+                                 registry=registry, image=args.image, seed=args.seed, allow_busy=args.allow_busy)
     net, e2e = result.details["network"], result.details.get("end_to_end")
     after = (f"end-to-end {e2e['median']:.2f} ms" if e2e
              else f"end-to-end not timed ({result.details['end_to_end_skipped']})")
+    probe = result.details.get("calibration", {})
     summary = (f"{result.variant}: ORT CPU network median {net['median']:.2f} ms (p90 {net['p90']:.2f}, "
-               f"{net['runs']} runs), {after} [threads {result.settings['intra_op_threads']}]")
+               f"{net['runs']} runs in {result.details['rounds']['done']} rounds), {after} "
+               f"[threads {result.settings['intra_op_threads']}; calibration probe {probe.get('median_ms', 0):.3g} ms]")
+    if result.status == "unstable":
+        reasons = "; ".join(result.details["contention"]["reasons"])
+        summary = f"UNSTABLE (kept off the pages): {reasons}\n{summary}"
     return _store(result, args.results, summary)
 
 
@@ -114,9 +119,11 @@ def register(subparsers) -> None:
 
     latency = subparsers.add_parser(
         "latency", help="batch-1 latency on the CPU (ONNX Runtime) or GPU (TensorRT FP16)",
-        description="ort-cpu: warm-up, then timed runs until the 95 % confidence interval of the median is within "
-                    "±1 % or the budget ends; the network time is the headline, pre/post-processing and end-to-end "
-                    "times are stored beside it. tensorrt: FP16 engine, GPU compute time by CUDA events over at "
+        description="ort-cpu: warm-up, then timed runs in rounds, with a calibration probe before and after, until "
+                    "the 95 % confidence interval of the median is within ±1 % or the budget ends; a window in which "
+                    "other processes used the CPUs is timed again once the machine is quiet, and a result still "
+                    "contended is recorded as unstable. The network time is the headline, pre/post-processing and "
+                    "end-to-end times are stored beside it. tensorrt: FP16 engine, GPU compute time by CUDA events over at "
                     "least 200 iterations (needs an NVIDIA GPU and pip install 'benchgen[tensorrt]').")
     _common(latency)
     latency.add_argument("--backend", choices=("ort-cpu", "tensorrt"), default="ort-cpu",
@@ -125,6 +132,9 @@ def register(subparsers) -> None:
                          help="seconds of timed runs for ort-cpu (default: %(default)s)")
     latency.add_argument("--threads", type=_positive_int, default=None,
                          help="ONNX Runtime intra-op threads (default: ONNX Runtime's choice)")
+    latency.add_argument("--allow-busy", action="store_true",
+                         help="time even while other processes load the machine (no waiting, no retries); the result "
+                              "is published with the load evidence in its note")
     latency.add_argument("--image", type=Path, default=None,
                          help="image to pre/post-process (default: the first tiny80 image, else fixed noise)")
     latency.set_defaults(func=run_latency)

@@ -3,10 +3,11 @@
 Two timed phases follow a warm-up. The network phase calls `session.run` on one fixed,
 pre-processed input and nothing else, which is what the classic tables report and what is compared
 across families (a bare `session.run` loop differs only by two clock reads per run; see
-benchmarks/harness_overhead.py). The end-to-end phase then runs pre-processing, the network and
-post-processing on a real image and times each stage, because NMS-based and NMS-free detectors
-differ exactly there. Each phase stops when the confidence interval of its median is tight or its
-share of the time budget is spent.
+benchmarks/harness_overhead.py). It runs in interleaved rounds (`rounds`) under the contention
+rule (`contention`), with the calibration probe (`calibration`) before and after, so every
+variant timed in one session meets the same machine, and a result measured while the machine was
+busy says so. The end-to-end phase then runs pre-processing, the network and post-processing on a
+real image and times each stage, because NMS-based and NMS-free detectors differ exactly there.
 
 With fixed-seed random weights the end-to-end phase is skipped: post-processing time follows the
 number of boxes that pass the score threshold, and random weights pass nearly all of them (a
@@ -19,15 +20,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import cv2
 import numpy as np
 
 from benchgen.errors import BenchgenError
 from benchgen.measure.dataset import default_dataset_root
-from benchgen.measure.latency_stats import LatencyStats, StoppingRule, run_until_stable, summarize
-from benchgen.measure.model_files import resolve_model
+from benchgen.measure import calibration, machine_load
+from benchgen.measure.contention import ContentionRule
+from benchgen.measure.latency_stats import StoppingRule, run_until_stable, summarize
+from benchgen.measure.machine_load import LoadMonitor
+from benchgen.measure.model_files import ModelFiles, resolve_model
+from benchgen.measure.rounds import DEFAULT_ROUNDS, RoundsOutcome, Subject, SubjectTiming, run_rounds
 from benchgen.measure.runners import OrtRunner, Runner
 from benchgen.pipeline import Pipeline
 from benchgen.registry.schema import Registry
@@ -58,28 +63,6 @@ UNTRAINED_REASON = ("fixed-seed random weights: post-processing time depends on 
                     "threshold, which random weights do not represent")
 
 
-@dataclass
-class PipelineTiming:
-    network: LatencyStats  # session.run alone on a fixed input: the headline
-    stop_reasons: dict[str, str]
-    warmup_runs: int
-    end_to_end: LatencyStats | None = None  # None when the end-to-end phase was skipped
-    preprocess: LatencyStats | None = None
-    network_in_pipeline: LatencyStats | None = None
-    postprocess: LatencyStats | None = None
-    detections: int | None = None  # on the probe image, so a reader can judge the post-processing time
-    skipped: str | None = None  # why the end-to-end phase did not run
-
-    def details(self) -> dict[str, Any]:
-        details: dict[str, Any] = {"network": self.network.as_dict(), "stop_reasons": self.stop_reasons,
-                                   "warmup_runs": self.warmup_runs}
-        if self.end_to_end is None:
-            return {**details, "end_to_end_skipped": self.skipped}
-        return {**details, "end_to_end": self.end_to_end.as_dict(), "preprocess": self.preprocess.as_dict(),
-                "network_in_pipeline": self.network_in_pipeline.as_dict(),
-                "postprocess": self.postprocess.as_dict(), "probe_detections": self.detections}
-
-
 def warm_up(runner: Runner, pipeline: Pipeline, image: np.ndarray, min_runs: int = 5, min_s: float = 1.0,
             max_s: float = 5.0, network_only: bool = False) -> int:
     """Whole-pipeline runs (or network runs) until caches, allocators and thread pools have settled."""
@@ -108,22 +91,9 @@ def time_network(call, rule: StoppingRule) -> tuple[list[float], str]:
     return run_until_stable(step, rule)
 
 
-def time_pipeline(runner: Runner, pipeline: Pipeline, image: np.ndarray, budget_s: float = DEFAULT_BUDGET_S,
-                  rel_ci: float = 0.01, end_to_end: bool = True,
-                  skip_reason: str = UNTRAINED_REASON) -> PipelineTiming:
-    """Warm-up is not counted in the budget; the two timed phases share it (or the network phase
-    has it all when `end_to_end` is False)."""
-    warmup = warm_up(runner, pipeline, image, max_s=max(0.5, budget_s * 0.1), network_only=not end_to_end)
-    feeds, _ = pipeline.preprocess(image)
-    start = time.perf_counter()
-    share = NETWORK_SHARE if end_to_end else 1.0
-    network, network_reason = time_network(runner.prepare(feeds),
-                                           StoppingRule(budget_s=budget_s * share, rel_ci=rel_ci))
-    if not end_to_end:
-        return PipelineTiming(network=summarize(network), stop_reasons={"network": network_reason},
-                              warmup_runs=warmup, skipped=skip_reason)
-    remaining = max(0.1 * budget_s, budget_s - (time.perf_counter() - start))
-
+def time_end_to_end(runner: Runner, pipeline: Pipeline, image: np.ndarray, budget_s: float,
+                    rel_ci: float = 0.01) -> dict[str, Any]:
+    """Pre-processing, network and post-processing on a real image, each stage timed."""
     clock = time.perf_counter_ns
     pre, net, post = [], [], []
     counts = []
@@ -142,35 +112,155 @@ def time_pipeline(runner: Runner, pipeline: Pipeline, image: np.ndarray, budget_
         counts.append(len(detections))
         return t3 - t0
 
-    end_to_end, e2e_reason = run_until_stable(step, StoppingRule(budget_s=remaining, rel_ci=rel_ci))
-    return PipelineTiming(network=summarize(network), end_to_end=summarize(end_to_end), preprocess=summarize(pre),
-                          network_in_pipeline=summarize(net), postprocess=summarize(post),
-                          stop_reasons={"network": network_reason, "end_to_end": e2e_reason}, warmup_runs=warmup,
-                          detections=counts[-1])
+    end_to_end, reason = run_until_stable(step, StoppingRule(budget_s=budget_s, rel_ci=rel_ci))
+    e2e = summarize(end_to_end).as_dict()
+    return {"end_to_end": e2e, "preprocess": summarize(pre).as_dict(),
+            "network_in_pipeline": summarize(net).as_dict(), "postprocess": summarize(post).as_dict(),
+            "probe_detections": counts[-1], "end_to_end_stop_reason": reason, "latency_end_to_end_ms": e2e["median"]}
+
+
+#: raw samples kept per result for significance tests; more are thinned evenly (rounds stay represented)
+MAX_STORED_SAMPLES = 1000
+
+
+def stored_samples(samples: list[float]) -> list[float]:
+    if len(samples) > MAX_STORED_SAMPLES:
+        picks = np.linspace(0, len(samples) - 1, MAX_STORED_SAMPLES).round().astype(int)
+        samples = [samples[i] for i in picks]
+    return [float(f"{s:.5g}") for s in samples]
+
+
+@dataclass
+class LatencySubject:
+    """A variant ready to be timed: its session, its fixed pre-processed input and its probe image."""
+
+    model: ModelFiles
+    runner: OrtRunner
+    image: np.ndarray
+    image_name: str
+    warmup_runs: int = 0
+
+    @property
+    def id(self) -> str:
+        return self.model.variant.id
+
+    @property
+    def network_share(self) -> float:
+        return NETWORK_SHARE if self.model.trained else 1.0
+
+    def subject(self, budget_s: float) -> Subject:
+        feeds, _ = self.model.pipeline.preprocess(self.image)
+        return Subject(self.id, self.runner.prepare(feeds), budget_s * self.network_share)
+
+
+def check_arguments(budget_s: float, threads: int | None) -> None:
+    if not np.isfinite(budget_s) or budget_s <= 0:
+        raise BenchgenError(f"--budget must be a positive number of seconds (got {budget_s})")
+    if threads is not None and threads < 1:
+        raise BenchgenError(f"--threads must be at least 1 (got {threads})")
+
+
+def prepare_subject(variant_id: str, weights: Path | None = None, threads: int | None = None,
+                    registry: Registry | None = None, image: Path | None = None, seed: int = 0) -> LatencySubject:
+    model = resolve_model(variant_id, weights=weights, seed=seed, registry=registry)
+    runner = OrtRunner(model.onnx_path, "ort-cpu", threads)
+    probe, probe_name = probe_image(image)
+    return LatencySubject(model, runner, probe, probe_name)
+
+
+def status_of(timing: SubjectTiming, outcome: RoundsOutcome) -> tuple[str, list[str]]:
+    """'unstable' when a window stayed contended or the machine changed speed, unless the user allowed it."""
+    reasons = [f"round {slot.round}: {slot.verdict.text()}" for slot in timing.busy_slots]
+    if outcome.probe_verdict.busy:
+        reasons += list(outcome.probe_verdict.reasons)
+    return ("ok" if outcome.allow_busy or not reasons else "unstable"), reasons
+
+
+def contention_details(timing: SubjectTiming, outcome: RoundsOutcome, reasons: list[str]) -> dict[str, Any]:
+    return {"verdict": "busy" if reasons else "quiet", "reasons": reasons, "allow_busy": outcome.allow_busy,
+            "waited_s": round(outcome.waited_s, 1), "rule": outcome.rule.as_dict(),
+            "slots": [slot.evidence() for slot in timing.slots]}
+
+
+def calibration_details(outcome: RoundsOutcome) -> dict[str, Any]:
+    probes = outcome.probe_ms
+    if not probes:
+        return {}
+    return {"probe_version": calibration.PROBE_VERSION, "probe": calibration.describe(),
+            "median_ms": float(f"{float(np.median(probes)):.6g}"), "before_ms": probes[0], "after_ms": probes[-1],
+            "drift": round(calibration.drift(probes[0], probes[-1]), 4), "per_round_ms": probes}
+
+
+def latency_result(subject: LatencySubject, timing: SubjectTiming, outcome: RoundsOutcome, budget_s: float,
+                   rel_ci: float) -> Result:
+    samples = timing.samples
+    network = summarize(samples)
+    status, reasons = status_of(timing, outcome)
+    details: dict[str, Any] = {
+        "network": {**network.as_dict(), "samples": stored_samples(samples)},
+        "rounds": {"planned": outcome.rounds, "done": len(timing.slots), "round_medians_ms": timing.round_medians,
+                   "stop_reason": timing.stop_reason},
+        "contention": contention_details(timing, outcome, reasons),
+        "calibration": calibration_details(outcome),
+        "stop_reasons": {"network": timing.stop_reason},
+        "warmup_runs": subject.warmup_runs,
+    }
+    if subject.model.trained:
+        details.update(time_end_to_end(subject.runner, subject.model.pipeline, subject.image,
+                                       budget_s * (1.0 - subject.network_share), rel_ci))
+    else:
+        details["end_to_end_skipped"] = UNTRAINED_REASON
+    machine = current_machine()
+    return Result(
+        variant=subject.id,
+        kind="latency-cpu",
+        status=status,
+        metrics={"latency_cpu_ms": details["network"]["median"]},
+        details=details,
+        settings={**subject.runner.settings, "batch": 1, "cpu": machine.cpu, "cpu_count": machine.cpu_count,
+                  "budget_s": budget_s, "rounds": outcome.rounds, "ci_target": f"±{rel_ci:.0%} of the median at 95%",
+                  "allow_busy": outcome.allow_busy, "probe_image": subject.image_name, **subject.model.settings()},
+        provenance=collect_provenance(machine),
+    )
+
+
+def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFAULT_BUDGET_S, rel_ci: float = 0.01,
+                          allow_busy: bool = False, threads: int | None = None, rounds: int = DEFAULT_ROUNDS,
+                          monitor: LoadMonitor | None = None, rule: ContentionRule | None = None,
+                          log: Callable[[str], None] | None = None) -> dict[str, Result | Exception]:
+    """Time every subject in the same interleaved rounds; one result (or the error) per variant id.
+
+    Trained models give half the budget to the network rounds and half to the end-to-end phase;
+    random-weight models give it all to the network (see the module docstring of why).
+    """
+    check_arguments(budget_s, threads)
+    monitor = monitor or machine_load.default_monitor()
+    for s in subjects:
+        s.warmup_runs = warm_up(s.runner, s.model.pipeline, s.image, max_s=max(0.5, budget_s * 0.1),
+                                network_only=not s.model.trained)
+    probe = calibration.make_probe(threads)
+    kwargs = {"log": log} if log else {}
+    outcome = run_rounds([s.subject(budget_s) for s in subjects], budget_s, monitor, probe, rounds=rounds,
+                         rel_ci=rel_ci, allow_busy=allow_busy, rule=rule, **kwargs)
+    out: dict[str, Result | Exception] = {}
+    for s in subjects:
+        timing = outcome.timings[s.id]
+        if timing.error is not None:
+            out[s.id] = timing.error
+            continue
+        out[s.id] = latency_result(s, timing, outcome, budget_s, rel_ci)
+    return out
 
 
 def measure_cpu_latency(variant_id: str, weights: Path | None = None, budget_s: float = DEFAULT_BUDGET_S,
                         threads: int | None = None, registry: Registry | None = None, image: Path | None = None,
-                        rel_ci: float = 0.01, seed: int = 0) -> Result:
-    if budget_s <= 0:
-        raise BenchgenError(f"--budget must be positive (got {budget_s})")
-    if threads is not None and threads < 1:
-        raise BenchgenError(f"--threads must be at least 1 (got {threads})")
-    model = resolve_model(variant_id, weights=weights, seed=seed, registry=registry)
-    runner = OrtRunner(model.onnx_path, "ort-cpu", threads)
-    probe, probe_name = probe_image(image)
-    timing = time_pipeline(runner, model.pipeline, probe, budget_s=budget_s, rel_ci=rel_ci, end_to_end=model.trained)
-    machine = current_machine()
-    details = timing.details()
-    if "end_to_end" in details:
-        details["latency_end_to_end_ms"] = details["end_to_end"]["median"]
-    return Result(
-        variant=model.variant.id,
-        kind="latency-cpu",
-        metrics={"latency_cpu_ms": details["network"]["median"]},
-        details=details,
-        settings={**runner.settings, "batch": 1, "cpu": machine.cpu, "cpu_count": machine.cpu_count,
-                  "budget_s": budget_s, "ci_target": f"±{rel_ci:.0%} of the median at 95%", "probe_image": probe_name,
-                  **model.settings()},
-        provenance=collect_provenance(machine),
-    )
+                        rel_ci: float = 0.01, seed: int = 0, allow_busy: bool = False,
+                        monitor: LoadMonitor | None = None, rule: ContentionRule | None = None,
+                        log: Callable[[str], None] | None = None) -> Result:
+    check_arguments(budget_s, threads)
+    subject = prepare_subject(variant_id, weights, threads, registry, image, seed)
+    outcome = measure_cpu_latencies([subject], budget_s, rel_ci, allow_busy, threads, monitor=monitor, rule=rule,
+                                    log=log)[subject.id]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome

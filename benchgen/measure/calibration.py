@@ -1,0 +1,86 @@
+"""A fixed piece of work with a known cost, timed before and after every latency measurement.
+
+The probe answers one question the model's own timings cannot: did the *machine* change speed?
+If a detector got 20 % slower and the probe got 20 % slower too, the machine changed (another
+tenant, a frequency drop, thermal limits), not the model. It runs the same kind of work the
+detectors do (3x3 convolutions through ONNX Runtime's CPU provider, with the measurement's thread
+settings), small enough to cost well under a second, and its weights come from a fixed seed so
+every machine runs exactly the same graph.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+from benchgen.measure.latency_stats import summarize
+from benchgen.measure.runners import session_options
+
+#: bump when the probe's graph or protocol changes: probe figures of different versions are not comparable
+PROBE_VERSION = 1
+CHANNELS, SIDE, LAYERS = 64, 96, 4
+PROBE_RUNS = 25
+
+
+def probe_model() -> bytes:
+    rng = np.random.default_rng(0)
+    nodes, inits = [], []
+    name = "x"
+    for i in range(LAYERS):
+        weight = rng.standard_normal((CHANNELS, CHANNELS, 3, 3), dtype=np.float32) * 0.05
+        inits.append(numpy_helper.from_array(weight, f"w{i}"))
+        nodes.append(helper.make_node("Conv", [name, f"w{i}"], [f"c{i}"], pads=[1, 1, 1, 1]))
+        nodes.append(helper.make_node("Relu", [f"c{i}"], [f"r{i}"]))
+        name = f"r{i}"
+    graph = helper.make_graph(nodes, "benchgen-calibration-probe",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, CHANNELS, SIDE, SIDE])],
+                              [helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, CHANNELS, SIDE, SIDE])],
+                              initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+@dataclass(frozen=True)
+class ProbeTiming:
+    median_ms: float
+    runs: int
+
+
+class CalibrationProbe:
+    """Built once per measurement session; `time()` is cheap enough to call between rounds."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        options, _ = session_options(threads)
+        self.session = ort.InferenceSession(probe_model(), sess_options=options, providers=["CPUExecutionProvider"])
+        self.feed = {"x": np.random.default_rng(1).standard_normal((1, CHANNELS, SIDE, SIDE), dtype=np.float32)}
+        self.session.run(None, self.feed)  # first run allocates
+
+    def time(self, runs: int = PROBE_RUNS) -> ProbeTiming:
+        clock, run, feed = time.perf_counter_ns, self.session.run, self.feed
+        samples = []
+        for _ in range(runs):
+            t0 = clock()
+            run(None, feed)
+            samples.append((clock() - t0) / 1e6)
+        return ProbeTiming(median_ms=summarize(samples).median, runs=runs)
+
+
+def make_probe(threads: int | None = None) -> CalibrationProbe:
+    """The probe measurements use; tests replace it with a fixed one."""
+    return CalibrationProbe(threads)
+
+
+def describe() -> str:
+    return (f"probe v{PROBE_VERSION}: {LAYERS} ONNX Runtime 3x3 convolutions, {CHANNELS} channels at {SIDE}x{SIDE}, "
+            f"median of {PROBE_RUNS} runs")
+
+
+def drift(before: float, after: float) -> float:
+    """Relative change of the probe across a measurement (positive: the machine got slower)."""
+    return after / before - 1.0 if before > 0 else 0.0
+

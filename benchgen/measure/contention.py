@@ -1,0 +1,64 @@
+"""When a timing window counts as contended: the rule, as data, and the verdict it gives.
+
+The thresholds are fixed, not options: a user should not have to tune them to get an honest
+number, and a result is only comparable with another measured under the same rule. They are
+stated on the methodology page.
+
+- Other processes may keep at most 10 % of the machine's cores busy during a window. On a 2-core
+  machine one competing single-threaded process takes 50 %, so this is far above background noise
+  (a few tenths of a percent here) and far below anything that moves a latency by 10 %.
+- Steal time (the hypervisor running other guests) may take at most 5 % of the capacity.
+- The calibration probe may not change by more than 10 % between before and after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from benchgen.measure.machine_load import LoadWindow
+
+
+@dataclass(frozen=True)
+class ContentionRule:
+    max_others_share: float = 0.10
+    max_steal_share: float = 0.05
+    max_probe_drift: float = 0.10
+    #: a contended window is timed again this many times after the machine went quiet
+    max_retries: int = 2
+    #: longest a whole measurement session may spend waiting for the machine to go quiet
+    max_wait_s: float = 60.0
+    #: length of one look at the machine while waiting
+    poll_s: float = 1.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+RULE = ContentionRule()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    busy: bool
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    def text(self) -> str:
+        return "; ".join(self.reasons) if self.reasons else "machine quiet"
+
+
+def judge_window(load: LoadWindow, rule: ContentionRule = RULE) -> Verdict:
+    reasons = []
+    if load.others_share > rule.max_others_share:
+        reasons.append(f"other processes used {load.others_cores:.2f} of {load.cpus} cores "
+                       f"(limit {rule.max_others_share:.0%})")
+    if load.steal_share > rule.max_steal_share:
+        reasons.append(f"the hypervisor stole {load.steal_share:.0%} of the CPU time (limit {rule.max_steal_share:.0%})")
+    return Verdict(bool(reasons), tuple(reasons))
+
+
+def judge_probe(before_ms: float, after_ms: float, rule: ContentionRule = RULE) -> Verdict:
+    change = after_ms / before_ms - 1.0 if before_ms > 0 else 0.0
+    if abs(change) > rule.max_probe_drift:
+        return Verdict(True, (f"the calibration probe changed by {change:+.0%} during the measurement "
+                              f"({before_ms:.3g} -> {after_ms:.3g} ms; limit ±{rule.max_probe_drift:.0%})",))
+    return Verdict(False)
