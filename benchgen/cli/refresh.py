@@ -58,14 +58,21 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"{len(stale)} of {len(jobs)} measurements are stale on {', '.join(sorted(set(machines.values())))}")
     outcome = execute(stale, registry, args.results, results,
                       Options(latency_budget_s=args.latency_budget, images=args.images,
-                              annotations=args.annotations, seed=args.seed), console)
+                              annotations=args.annotations, seed=args.seed, allow_busy=args.allow_busy), console)
     code = 0
     if outcome.failed:
         console.print(f"[red]{len(outcome.failed)} measurement(s) failed[/red]; recorded with their errors and "
                       "shown on the pages as failed")
         code = 1
+    if outcome.unstable:
+        console.print(f"[yellow]{len(outcome.unstable)} measurement(s) unstable[/yellow] (the machine was busy or "
+                      f"changed speed): {', '.join(escape(r.variant) for r in outcome.unstable)}; recorded with their "
+                      "evidence, not shown as figures; run refresh again on a quiet machine")
+    if outcome.unconfirmed:
+        console.print(f"{len(outcome.unconfirmed)} apparent regression(s) not confirmed by re-timing; none published")
     if outcome.regressions:
-        console.print(f"[bold red]{len(outcome.regressions)} regression(s) beyond noise[/bold red] flagged on the pages")
+        console.print(f"[bold red]{len(outcome.regressions)} regression(s) beyond noise[/bold red], confirmed by "
+                      "re-timing, flagged on the pages")
     if not args.no_render:
         render_from_args(args)
     console.print(f"refresh done in {time.monotonic() - started:.1f} s")
@@ -93,5 +100,8 @@ def register(subparsers) -> None:
     parser.add_argument("--latency-budget", type=float, default=20.0, metavar="SECONDS",
                         help="time budget per CPU latency measurement (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights without checkpoints")
+    parser.add_argument("--allow-busy", action="store_true",
+                        help="time even while other processes load the machine, without waiting or retrying; the "
+                             "results are published, with the load evidence in their notes")
     parser.add_argument("--no-render", action="store_true", help="measure only; do not regenerate the pages")
     parser.set_defaults(func=run)

@@ -1,4 +1,9 @@
-"""Run a refresh plan: one job at a time, each result written as soon as it exists.
+"""Run a refresh plan: size, accuracy and GPU jobs one at a time, CPU latencies in shared rounds.
+
+Every stale CPU latency is timed in the same interleaved rounds (measure.rounds), so the variants
+compared on a page met the same machine. A latency that looks like a regression against the last
+good result is timed once more, in the same refresh, before the flag is published: the written
+result is the second timing, and the flag stands only if that one is a regression too.
 
 A job that fails is recorded as a failed result with its error, and the others go on. SIGTERM is
 turned into KeyboardInterrupt so a killed refresh stops like Ctrl-C does: everything finished
@@ -13,7 +18,7 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Union
 
 from rich.console import Console
 from rich.markup import escape
@@ -33,13 +38,19 @@ class Options:
     images: Path | None = None
     annotations: Path | None = None
     seed: int = 0
+    allow_busy: bool = False
 
 
 @dataclass
 class Outcome:
     written: list[Path] = field(default_factory=list)
     failed: list[Result] = field(default_factory=list)
+    unstable: list[Result] = field(default_factory=list)
     regressions: list[tuple[str, Delta]] = field(default_factory=list)
+    unconfirmed: list[tuple[str, Delta]] = field(default_factory=list)  # flagged once, not on re-measuring
+
+
+LatencyOutcome = dict[str, Union[Result, Exception]]
 
 
 def measure(job: Job, registry: Registry, options: Options) -> Result:
@@ -49,11 +60,6 @@ def measure(job: Job, registry: Registry, options: Options) -> Result:
         from benchgen.measure.size import measure_size
 
         return measure_size(variant, weights=job.weights, registry=registry, seed=options.seed)
-    if job.kind == "latency-cpu":
-        from benchgen.measure.latency_cpu import measure_cpu_latency
-
-        return measure_cpu_latency(variant, weights=job.weights, budget_s=options.latency_budget_s,
-                                   registry=registry, seed=options.seed)
     if job.kind == "latency-gpu":
         from benchgen.measure.latency_gpu import measure_trt_latency
 
@@ -65,6 +71,24 @@ def measure(job: Job, registry: Registry, options: Options) -> Result:
                                  weights=job.weights, backend=job.backend, registry=registry, progress=False,
                                  seed=options.seed)
     raise ValueError(f"unknown measurement kind {job.kind!r}")
+
+
+def measure_latencies(jobs: list[Job], registry: Registry, options: Options,
+                      log: Callable[[str], None]) -> LatencyOutcome:
+    """Prepare every job's session (a failure is that job's alone), then time them all in one set of rounds."""
+    from benchgen.measure.latency_cpu import measure_cpu_latencies, prepare_subject
+
+    out: LatencyOutcome = {}
+    subjects = []
+    for job in jobs:
+        try:
+            subjects.append(prepare_subject(job.variant.id, weights=job.weights, registry=registry, seed=options.seed))
+        except Exception as exc:  # noqa: BLE001 - isolate any failure of one job from the others
+            out[job.variant.id] = exc
+    if subjects:
+        out.update(measure_cpu_latencies(subjects, budget_s=options.latency_budget_s,
+                                         allow_busy=options.allow_busy, log=log))
+    return out
 
 
 def failed_result(job: Job, exc: BaseException) -> Result:
@@ -90,36 +114,115 @@ def sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
+class Recorder:
+    """Writes each finished result and says on the console what it was."""
+
+    def __init__(self, results_dir: Path, previous: list[Result], outcome: Outcome, console: Console) -> None:
+        self.results_dir, self.outcome, self.console = results_dir, outcome, console
+        self.last_ok = {(r.provenance.machine.id, r.variant, r.kind): r for r in previous if r.status == "ok"}
+
+    def finish(self, job: Job, result: Result) -> Result:
+        if result.cache_key and result.cache_key != job.key:
+            result.details["measure_cache_key"] = result.cache_key
+        result.cache_key = job.key
+        return result
+
+    def deltas(self, result: Result) -> list[Delta]:
+        before = self.last_ok.get((result.provenance.machine.id, result.variant, result.kind))
+        changes = [result_delta(metric, before, result) for metric in result.metrics] if result.status == "ok" else []
+        return [c for c in changes if c is not None and c.regression]
+
+    def write(self, job: Job, result: Result | BaseException) -> None:
+        if isinstance(result, BaseException):
+            result = failed_result(job, result)
+            self.outcome.failed.append(result)
+            self.console.print(f"[red]failed[/red] {escape(job.label)}: {escape(result.error or '')}")
+        else:
+            result = self.finish(job, result)
+            for change in self.deltas(result):
+                self.outcome.regressions.append((job.variant.id, change))
+                self.console.print(f"[bold red]regression[/bold red] {job.variant.id} {change.metric}: "
+                                   f"{change.previous:g} -> {change.current:g} ({change.describe()}"
+                                   f"{describe_evidence(change)})")
+            summary = ", ".join(f"{k}={v:.4g}" for k, v in result.metrics.items())
+            if result.status == "unstable":
+                self.outcome.unstable.append(result)
+                why = "; ".join(result.details.get("contention", {}).get("reasons", []))
+                self.console.print(f"[yellow]unstable[/yellow] {escape(job.label)}: {summary} "
+                                   f"(not published: {escape(why)})")
+            else:
+                self.console.print(f"[green]ok[/green] {escape(job.label)}: {summary}")
+        self.outcome.written.append(write_result(result, self.results_dir))
+
+
+def describe_evidence(change: Delta) -> str:
+    bits = []
+    if change.p_value is not None:
+        bits.append(f"Mann-Whitney p={change.p_value:.2g}")
+    if change.machine_ratio is not None:
+        bits.append(f"probe x{change.machine_ratio:.2f}, {change.normalized_relative * 100:+.1f} % normalised")
+    return f"; {', '.join(bits)}" if bits else ""
+
+
+def confirm_regressions(jobs: list[Job], timed: LatencyOutcome, recorder: Recorder, registry: Registry,
+                        options: Options, log: Callable[[str], None],
+                        latency_fn: Callable[..., LatencyOutcome]) -> LatencyOutcome:
+    """Re-time the variants whose first timing looks like a regression; their second timing is the result."""
+    flagged = {}
+    for job in jobs:
+        result = timed.get(job.variant.id)
+        if isinstance(result, Result):
+            changes = recorder.deltas(result)
+            if changes:
+                flagged[job.variant.id] = (job, result, changes)
+    if not flagged:
+        return timed
+    log(f"{len(flagged)} latency change(s) beyond noise ({', '.join(flagged)}); timing them again to confirm")
+    again = latency_fn([job for job, _, _ in flagged.values()], registry, options, log)
+    for variant_id, (job, first, changes) in flagged.items():
+        second = again.get(variant_id)
+        if not isinstance(second, Result):
+            continue  # the re-timing failed: keep the first timing, whose flag then stands unconfirmed
+        confirmed = bool(recorder.deltas(second))
+        second.details["confirmation"] = {
+            "first_median_ms": first.metrics.get("latency_cpu_ms"), "first_date": first.provenance.date.isoformat(),
+            "first_flag": changes[0].describe(), "confirmed": confirmed}
+        if not confirmed:
+            recorder.outcome.unconfirmed.append((variant_id, changes[0]))
+            log(f"{variant_id}: the re-timing does not confirm the change ({changes[0].describe()} at first); "
+                "no regression is published")
+        timed[variant_id] = second
+    return timed
+
+
 def execute(jobs: list[Job], registry: Registry, results_dir: Path, previous: list[Result], options: Options,
             console: Console | None = None,
-            measure_fn: Callable[[Job, Registry, Options], Result] = measure) -> Outcome:
+            measure_fn: Callable[[Job, Registry, Options], Result] = measure,
+            latency_fn: Callable[..., LatencyOutcome] = measure_latencies) -> Outcome:
     console = console or Console(stderr=True)
     outcome = Outcome()
-    last_ok = {(r.provenance.machine.id, r.variant, r.kind): r for r in previous if r.status == "ok"}
+    latency_jobs = [j for j in jobs if j.kind == "latency-cpu"]
+    one_by_one = [j for j in jobs if j.kind != "latency-cpu"]
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with sigterm_as_interrupt(), Progress(*columns, console=console, transient=False) as progress:
+        recorder = Recorder(results_dir, previous, outcome, progress.console)
         task = progress.add_task("refresh", total=len(jobs))
-        for job in jobs:
+        for job in one_by_one:
             progress.update(task, description=f"measuring {job.label}")
             try:
-                result = measure_fn(job, registry, options)
+                result: Result | BaseException = measure_fn(job, registry, options)
             except Exception as exc:  # noqa: BLE001 - isolate any failure of one job from the others
-                result = failed_result(job, exc)
-                outcome.failed.append(result)
-                progress.console.print(f"[red]failed[/red] {job.label}: {escape(result.error or '')}")
-            else:
-                if result.cache_key and result.cache_key != job.key:
-                    result.details["measure_cache_key"] = result.cache_key
-                result.cache_key = job.key
-                before = last_ok.get((result.provenance.machine.id, result.variant, result.kind))
-                for metric in result.metrics:
-                    change = result_delta(metric, before, result)
-                    if change and change.regression:
-                        outcome.regressions.append((job.variant.id, change))
-                        progress.console.print(f"[bold red]regression[/bold red] {job.variant.id} {metric}: "
-                                               f"{change.previous:g} -> {change.current:g} ({change.describe()})")
-                summary = ", ".join(f"{k}={v:.4g}" for k, v in result.metrics.items())
-                progress.console.print(f"[green]ok[/green] {job.label}: {summary}")
-            outcome.written.append(write_result(result, results_dir))
+                result = exc
+            recorder.write(job, result)
             progress.advance(task)
+        if latency_jobs:
+            def log(message: str) -> None:
+                progress.console.print(escape(message))
+
+            progress.update(task, description=f"timing {len(latency_jobs)} CPU latencies in interleaved rounds")
+            timed = latency_fn(latency_jobs, registry, options, log)
+            timed = confirm_regressions(latency_jobs, timed, recorder, registry, options, log, latency_fn)
+            for job in latency_jobs:
+                recorder.write(job, timed.get(job.variant.id, RuntimeError("not timed")))
+                progress.advance(task)
     return outcome

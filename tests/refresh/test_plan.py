@@ -1,3 +1,4 @@
+from benchgen.results.schema import KIND_METRICS
 from benchgen.refresh.plan import plan
 from benchgen.registry import load_registry
 from tests.conftest import make_result
@@ -12,7 +13,8 @@ def _jobs(tmp_path, onnx_path, results, **kw):
 
 
 def _fresh(job):
-    result = make_result(job.variant.id, job.kind, {"params_m": 1.0}, settings={})
+    metric = KIND_METRICS[job.kind][0]
+    result = make_result(job.variant.id, job.kind, {metric: 1.0}, settings={})
     result.provenance.machine = result.provenance.machine.model_copy(update={"id": job.machine_id})
     result.cache_key = job.key
     return result

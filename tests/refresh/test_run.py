@@ -82,8 +82,9 @@ def test_killed_refresh_keeps_finished_results_and_resumes(tiny_project, tmp_pat
     root, onnx_path = tiny_project
     registry = byo_registry(tmp_path / "reg", onnx_path, variants=6)
     results_dir = tmp_path / "results"
+    # --allow-busy: this refresh runs in its own process, beside the test suite, on the real monitor
     command = [sys.executable, "-m", "benchgen", "refresh", "--registry", str(registry), "--results",
-               str(results_dir), "--no-render", "--latency-budget", "1.5"]
+               str(results_dir), "--no-render", "--latency-budget", "1.5", "--allow-busy"]
     proc = subprocess.Popen(command, cwd=REPO, env=os.environ.copy(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
