@@ -8,7 +8,7 @@ from benchgen.errors import BenchgenError, DatasetError
 from benchgen.measure.coco_eval import score_detections
 from benchgen.measure.dataset import load_dataset
 from benchgen.measure.inference import cache_key, detect
-from benchgen.measure.model_files import resolve_model
+from benchgen.measure.model_files import lookup, resolve_model
 from benchgen.measure.runners import BACKENDS, backend_fingerprint, make_runner
 from benchgen.registry.schema import Registry
 from benchgen.results.provenance import collect_provenance
@@ -30,6 +30,12 @@ def evaluate_accuracy(variant_id: str, images_dir: Path | None = None, annotatio
                       workers: int | None = None, seed: int = 0) -> Result:
     if backend not in BACKENDS:
         raise BenchgenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    family, variant = lookup(variant_id, registry)
+    if family.implementation is not None and weights is None:
+        # Refused before any export: fixed-seed weights detect nothing, and a 0.0 stored as the
+        # model's mAP would replace the authors' figure on every page.
+        raise BenchgenError(f"{variant.id}: mAP needs trained weights; fixed-seed random weights are not a measurement "
+                            f"of the model. Pass the official checkpoint with --weights (config {variant.config})")
     fingerprint = backend_fingerprint(backend)  # fails before any export when the backend cannot run here
     model = resolve_model(variant_id, weights=weights, seed=seed, registry=registry)
     dataset = load_dataset(images_dir, annotations, max_images)

@@ -7,6 +7,7 @@ errors, not silently ignored) and the error names the file and the key path.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
@@ -21,9 +22,33 @@ METRICS: dict[str, dict[str, str]] = {
 }
 MetricName = Literal["map50_95", "latency_cpu_ms", "latency_trt_ms", "params_m", "flops_g"]
 
+#: Values a figure can plausibly take, in page units: (lowest, highest, whether the lowest is allowed).
+#: AP is a percentage; a detector's batch-1 latency over 10 minutes, over 100,000 M parameters or
+#: 1,000,000 GFLOPs is a unit mistake (seconds for ms, raw counts for millions), not a model.
+PLAUSIBLE: dict[str, tuple[float, float, bool]] = {
+    "map50_95": (0.0, 100.0, True),
+    "latency_cpu_ms": (0.0, 600_000.0, False),
+    "latency_trt_ms": (0.0, 600_000.0, False),
+    "params_m": (0.0, 100_000.0, False),
+    "flops_g": (0.0, 1_000_000.0, False),
+}
+
+
+def implausible(metric: str, value: float) -> str | None:
+    """Why `value` cannot be a `metric` figure, or None. NaN and infinities are never figures."""
+    if not math.isfinite(value):
+        return f"{metric} is {value}, not a finite number"
+    low, high, low_allowed = PLAUSIBLE[metric]
+    unit = METRICS[metric]["unit"] or ("AP %" if metric == "map50_95" else "")
+    if value < low or (value == low and not low_allowed):
+        return f"{metric} is {value:g}, must be {'at least' if low_allowed else 'above'} {low:g} {unit}".rstrip()
+    if value > high:
+        return f"{metric} is {value:g} {unit}, above the plausible {high:g} {unit} (a unit mistake?)"
+    return None
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ReportedValue(_Strict):
@@ -56,6 +81,10 @@ class PublishedModel(_Strict):
         for metric, values in value.items():
             if not values:
                 raise ValueError(f"reported.{metric} is an empty list; remove it or add a value")
+            for index, item in enumerate(values):
+                problem = implausible(metric, item.value)
+                if problem:
+                    raise ValueError(f"reported.{metric}[{index}].value: {problem}; fix the figure or its unit")
         return value
 
 

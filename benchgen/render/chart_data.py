@@ -33,8 +33,8 @@ def view_data(table: Table, view_id: str, label: str) -> dict[str, Any]:
 
 
 def chart_data(families: list[tuple[str, str]], tables: list[Table], reported: Table, generated: str) -> dict:
-    views = [view_data(t, t.machine.id, f"Measured on {t.machine.label}") for t in tables if t.machine]
-    views.append(view_data(reported, "reported", "Reported by the authors"))
+    views = [view_data(t, t.machine.id, t.view_label) for t in tables if t.machine]
+    views.append(view_data(reported, "reported", reported.view_label))
     return {
         "generated": generated,
         "latencyMetrics": LATENCY_METRICS,

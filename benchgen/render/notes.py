@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 @dataclass
 class Note:
     number: int
-    kind: str  # "measured" | "reported" | "disagreement" | "failure"
+    kind: str  # "measured" | "reported" | "disagreement" | "failure" | "unstable"
     text: str
     variants: list[str] = field(default_factory=list)
 
@@ -18,7 +18,8 @@ class Note:
 
     @property
     def label(self) -> str:
-        return {"measured": "m", "reported": "r", "disagreement": "!", "failure": "x"}[self.kind] + str(self.number)
+        return {"measured": "m", "reported": "r", "disagreement": "!", "failure": "x",
+                "unstable": "u"}[self.kind] + str(self.number)
 
 
 class Notes:

@@ -86,8 +86,8 @@ def _table_views(views: Views, notes: Notes) -> list[TableView]:
 
 
 def _view_options(views: Views) -> list[dict]:
-    options = [{"id": t.machine.id, "label": f"Measured on {t.machine.label}"} for t in views.tables]
-    options.append({"id": "reported", "label": "Reported by the authors"})
+    options = [{"id": t.machine.id, "label": t.view_label} for t in views.tables]
+    options.append({"id": "reported", "label": views.reported.view_label})
     return options
 
 
@@ -156,7 +156,7 @@ class SiteRenderer:
 
     def index(self) -> str:
         return self._render("index.md.j2", 0, pairs=self.pairs(), slug=pair_slug,
-                            machines=[t.machine for t in self.views.tables],
+                            machines=[t.machine for t in self.views.tables], machine_tables=self.views.tables,
                             discrepancies=registry_discrepancies(self.registry), results=self.results)
 
     def chart_script(self) -> str:

@@ -46,6 +46,7 @@ class TableView:
     machine_label: str | None
     columns: list[tuple[str, str]]
     rows: list[RowView]
+    caption: str | None = None  # which machine measured the column, when, and its calibration figure
 
 
 def describe_reported(value: ReportedValue) -> str:
@@ -112,13 +113,23 @@ def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
                                       f"{variant_id} {METRICS[cell.metric]['label']}: {discrepancy.describe()}",
                                       variant_id)
     if cell.failure is not None:
-        view.failure = notes.add("failure", (variant_id, cell.failure.kind),
-                                 f"{variant_id} {cell.failure.kind} failed on "
-                                 f"{cell.failure.provenance.machine.label} "
-                                 f"({cell.failure.provenance.date:%Y-%m-%d}): {cell.failure.error}", variant_id)
+        view.failure = rejected_note(cell.failure, variant_id, notes)
         if cell.measured is None:
-            view.text = "failed"
+            view.text = cell.failure.status
     return view
+
+
+def rejected_note(result: Result, variant_id: str, notes: Notes) -> Note:
+    """A failed or unstable measurement is listed with its reason, never shown as a figure."""
+    where = f"on {result.provenance.machine.label} ({result.provenance.date:%Y-%m-%d %H:%M} UTC)"
+    if result.status == "unstable":
+        figures = ", ".join(f"{k} {v:.4g}" for k, v in result.metrics.items())
+        why = "; ".join(result.details.get("contention", {}).get("reasons", [])) or "see the result file"
+        return notes.add("unstable", (variant_id, result.kind),
+                         f"{variant_id} {result.kind} {where} was unstable and is not shown ({figures}): {why}",
+                         variant_id)
+    return notes.add("failure", (variant_id, result.kind), f"{variant_id} {result.kind} failed {where}: {result.error}",
+                     variant_id)
 
 
 def _bold_best(rows: list[RowView]) -> None:
@@ -144,7 +155,17 @@ def table_view(table: Table, notes: Notes) -> TableView:
         machine_label=table.machine.label if table.machine else None,
         columns=[(m, spec["label"]) for m, spec in METRICS.items()],
         rows=rows,
+        caption=machine_caption(table),
     )
+
+
+def machine_caption(table: Table) -> str:
+    if table.machine is None:
+        return "Published figures only: every value is reported by its source."
+    text = f"Latency measured on {table.machine.label} (machine id {table.machine.id})"
+    if table.summary is not None:
+        text += f": {table.summary.describe()}"
+    return text + ". Accuracy, parameters and FLOPs do not depend on the machine: their latest measurement is shown."
 
 
 @dataclass

@@ -7,15 +7,17 @@ measurement from any machine is used for them; latency belongs to the machine it
 
 from __future__ import annotations
 
+import datetime as dt
+import statistics
 from dataclasses import dataclass, field
 from typing import Literal
 
 from benchgen.registry.schema import METRICS, Family, Registry, ReportedValue, Variant
-from benchgen.results.schema import KIND_METRICS, Machine, Result
+from benchgen.results.schema import METRIC_KINDS as METRIC_KIND
+from benchgen.results.schema import Machine, Result
 
 Origin = Literal["measured", "reported"]
 MACHINE_BOUND_KINDS = {"latency-cpu", "latency-gpu"}
-METRIC_KIND = {metric: kind for kind, metrics in KIND_METRICS.items() for metric in metrics}
 
 
 def preferred_reported(values: list[ReportedValue]) -> ReportedValue | None:
@@ -32,7 +34,7 @@ class Cell:
     reported: list[ReportedValue] = field(default_factory=list)
     measured: Result | None = None  # latest successful measurement
     previous: Result | None = None  # the successful measurement before it, for history deltas
-    failure: Result | None = None  # latest measurement if it failed after the last success
+    failure: Result | None = None  # latest measurement if it failed or was unstable after the last success
 
     @property
     def preferred(self) -> ReportedValue | None:
@@ -59,10 +61,42 @@ class Row:
     cells: dict[str, Cell]
 
 
+@dataclass(frozen=True)
+class MachineSummary:
+    """What a reader needs to judge a machine's column: when it measured and how fast it was."""
+
+    first: dt.datetime
+    last: dt.datetime
+    results: int
+    probe_ms: float | None  # median calibration-probe time over its latency results
+    probe: str | None  # what the probe is
+
+    def describe(self) -> str:
+        when = (f"{self.first:%Y-%m-%d}" if self.first.date() == self.last.date()
+                else f"{self.first:%Y-%m-%d} to {self.last:%Y-%m-%d}")
+        text = f"{self.results} measurement{'s' if self.results != 1 else ''}, {when}"
+        if self.probe_ms is not None:
+            text += f"; calibration probe {self.probe_ms:.3g} ms"
+        return text
+
+
+def summarize_machine(results: list[Result], machine_id: str) -> MachineSummary | None:
+    own = [r for r in results if r.provenance.machine.id == machine_id and r.status == "ok"]
+    if not own:
+        return None
+    probes = [r.details["calibration"] for r in own if isinstance(r.details.get("calibration"), dict)
+              and r.details["calibration"].get("median_ms")]
+    dates = [r.provenance.date for r in own]
+    return MachineSummary(first=min(dates), last=max(dates), results=len(own),
+                          probe_ms=statistics.median(p["median_ms"] for p in probes) if probes else None,
+                          probe=probes[-1].get("probe") if probes else None)
+
+
 @dataclass
 class Table:
     machine: Machine | None
     rows: list[Row]
+    summary: MachineSummary | None = None
 
     def row(self, variant_id: str) -> Row:
         for row in self.rows:
@@ -70,8 +104,16 @@ class Table:
                 return row
         raise KeyError(variant_id)
 
+    @property
+    def view_label(self) -> str:
+        """The name of this view in pickers and charts: whose numbers, and when they were taken."""
+        if self.machine is None:
+            return "Reported by the authors"
+        when = f", {self.summary.last:%Y-%m-%d}" if self.summary else ""
+        return f"Measured on {self.machine.label}{when}"
+
     def for_families(self, family_ids: list[str]) -> "Table":
-        return Table(self.machine, [r for r in self.rows if r.family.id in family_ids])
+        return Table(self.machine, [r for r in self.rows if r.family.id in family_ids], self.summary)
 
 
 def machines(results: list[Result]) -> list[Machine]:
@@ -106,8 +148,8 @@ def build_table(registry: Registry, results: list[Result], machine: Machine | No
             if ok:
                 cell.measured = ok[-1]
                 cell.previous = ok[-2] if len(ok) > 1 else None
-            if history and history[-1].status == "failed":
+            if history and history[-1].status != "ok":
                 cell.failure = history[-1]
             cells[metric] = cell
         rows.append(Row(family=family, variant=variant, cells=cells))
-    return Table(machine=machine, rows=rows)
+    return Table(machine=machine, rows=rows, summary=summarize_machine(results, machine.id) if machine else None)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import platform
 import re
 import subprocess
 import sys
+import uuid
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -52,13 +54,61 @@ def usable_cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def state_dir() -> Path:
+    """Where benchgen keeps what belongs to the machine rather than to a checkout."""
+    env = os.environ.get("BENCHGEN_STATE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "benchgen"
+
+
+def _read_first(*paths: str) -> str:
+    for path in paths:
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text:
+            return text
+    return ""
+
+
+@lru_cache(maxsize=1)
+def host_id() -> str:
+    """Six hex digits that tell this machine from any other with the same CPU and core count.
+
+    A CPU model and a core count do not identify a machine: every VM of a cloud instance type
+    shares them, and results measured on one would pass as measured on the other. The identity is
+    a random UUID created on first use in the user's state directory (a fresh machine or a fresh
+    home gets a new one), hashed together with the OS's machine id (so a home directory copied to
+    another machine does not carry the identity along). Where the state directory is not
+    writable, the OS's machine id alone is used.
+    """
+    path = state_dir() / "machine-uuid"
+    token = _read_first(str(path))
+    if not token:
+        token = str(uuid.uuid4())
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(token + "\n")
+            os.replace(tmp, path)
+        except OSError:
+            token = ""
+        token = _read_first(str(path)) or token  # another process may have won the race: use its UUID
+    os_id = _read_first("/etc/machine-id", "/var/lib/dbus/machine-id")
+    return hashlib.sha256(f"{token}|{os_id}|{platform.node() if not (token or os_id) else ''}".encode()).hexdigest()[:6]
+
+
 @lru_cache(maxsize=1)
 def current_machine(gpu: str | None = None, gpu_driver: str | None = None, cuda: str | None = None) -> Machine:
     """The machine benchgen runs on. BENCHGEN_MACHINE_ID/LABEL override the derived names (CI runners)."""
     cpu = _cpu_model()
     count = usable_cpu_count()
-    derived = f"gpu-{slugify(gpu)}" if gpu else f"cpu-{slugify(cpu)}-{count}c"
-    label = f"{gpu}" if gpu else f"{cpu} ({count} cores)"
+    host = host_id()
+    derived = f"gpu-{slugify(gpu)}-{host}" if gpu else f"cpu-{slugify(cpu)}-{count}c-{host}"
+    label = f"{gpu}, host {host}" if gpu else f"{cpu} ({count} cores), host {host}"
     return Machine(
         id=os.environ.get("BENCHGEN_MACHINE_ID", derived),
         label=os.environ.get("BENCHGEN_MACHINE_LABEL", label),
@@ -70,6 +120,7 @@ def current_machine(gpu: str | None = None, gpu_driver: str | None = None, cuda:
         gpu=gpu,
         gpu_driver=gpu_driver,
         cuda=cuda,
+        host_id=host,
     )
 
 

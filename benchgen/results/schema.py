@@ -9,9 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from benchgen.registry.schema import implausible
 
 SCHEMA_VERSION = 1
+
+#: ok: a figure the pages may show. failed: the measurement raised; `error` says why.
+#: unstable: a figure taken while the machine was contended or changed speed (evidence in
+#: details.contention): kept for the record, never a page's headline or a regression's basis.
+ResultStatus = Literal["ok", "failed", "unstable"]
 
 ResultKind = Literal["accuracy", "latency-cpu", "latency-gpu", "size"]
 
@@ -22,6 +29,7 @@ KIND_METRICS: dict[str, tuple[str, ...]] = {
     "latency-gpu": ("latency_trt_ms",),
     "size": ("params_m", "flops_g"),
 }
+METRIC_KINDS = {metric: kind for kind, metrics in KIND_METRICS.items() for metric in metrics}
 
 
 class Machine(BaseModel):
@@ -39,6 +47,9 @@ class Machine(BaseModel):
     gpu: str | None = None
     gpu_driver: str | None = None
     cuda: str | None = None
+    host_id: str | None = Field(default=None, description="short hash of this machine's own benchgen identity "
+                                "(a UUID kept in the user's state directory): two machines with the same CPU "
+                                "and core count never share an id")
 
 
 class Provenance(BaseModel):
@@ -58,12 +69,12 @@ class Provenance(BaseModel):
 class Result(BaseModel):
     """One measurement, or the record of its failure."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     schema_version: Literal[1] = SCHEMA_VERSION
     variant: str
     kind: ResultKind
-    status: Literal["ok", "failed"] = "ok"
+    status: ResultStatus = "ok"
     metrics: dict[str, float] = Field(
         default_factory=dict,
         description="headline values in page units: map50_95 in AP percent (0-100), latencies in ms, "
@@ -80,6 +91,28 @@ class Result(BaseModel):
     cache_key: str | None = Field(default=None, description="hash of everything the result depends on")
     error: str | None = None
     provenance: Provenance
+
+    @field_validator("metrics")
+    @classmethod
+    def _plausible(cls, metrics: dict[str, float]) -> dict[str, float]:
+        for metric, value in metrics.items():
+            if metric not in METRIC_KINDS:
+                raise ValueError(f"metrics.{metric}: not a metric benchgen knows ({', '.join(METRIC_KINDS)})")
+            problem = implausible(metric, value)
+            if problem:
+                raise ValueError(f"metrics.{metric}: {problem}")
+        return metrics
+
+    @model_validator(mode="after")
+    def _measured_what_it_claims(self) -> "Result":
+        strays = [m for m in self.metrics if METRIC_KINDS[m] != self.kind]
+        if strays:
+            raise ValueError(f"metrics {', '.join(strays)} do not belong to a {self.kind} result")
+        weights = str(self.settings.get("weights", ""))
+        if self.kind == "accuracy" and self.status == "ok" and weights.startswith("random"):
+            raise ValueError(f"an accuracy result with weights {weights!r}: the mAP of fixed-seed random weights "
+                             "is not a measurement of the model; measure with the official checkpoint (--weights)")
+        return self
 
 
 def result_json_schema() -> dict[str, Any]:
