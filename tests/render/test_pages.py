@@ -110,3 +110,45 @@ def test_accuracy_measured_on_a_subset_says_so_beside_the_value(make_registry):
     assert "on 80 images; reported 40.0" in _cells(_row(page, "alpha-s"))[0]
     full = _cells(_row(page, "beta-s"))[0]
     assert "images" not in full.split("bg-beside")[-1] and "reported 43.0" in full
+
+
+def _unstable(variant: str, value: float, when):
+    result = make_result(variant, "latency-cpu", {"latency_cpu_ms": value}, when=when, status="ok")
+    return result.model_copy(update={"status": "unstable", "details": {
+        "contention": {"reasons": ["round 1: other processes used 1.50 of 2 cores (limit 10%)"]}}})
+
+
+def test_an_unstable_result_is_listed_never_shown_as_a_figure(make_registry):
+    import datetime as dt
+    registry = make_registry()
+    t = lambda d: dt.datetime(2026, 1, d, tzinfo=dt.timezone.utc)  # noqa: E731
+    results = [make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 10.0}, when=t(1)),
+               _unstable("alpha-s", 25.0, t(2)), _unstable("beta-s", 99.0, t(2))]
+    renderer = SiteRenderer(registry, results)
+    page = renderer.compare_page(*registry.families)
+    view = page.split('data-view="cpu-test-2c"')[1].split("</table>")[0]
+    alpha, beta = _cells(_row(view, "alpha-s"))[1], _cells(_row(view, "beta-s"))[1]
+    assert ">10.00<" in alpha and "25.00" not in alpha and "regression" not in alpha and "bg-mark-unstable" in alpha
+    assert beta.startswith('<td class="bg-cell bg-origin-none" data-sort=""') and ">unstable<sup>" in beta
+    assert "99" not in beta.split("<sup>")[0]  # the figure is only in the note that says it is unstable
+    assert "1.50 of 2 cores" in page and "Unstable measurements" in page
+    assert "99.0" not in renderer.chart_script() and "25.0" not in renderer.chart_script()
+
+
+def test_each_machine_column_says_who_measured_it_and_when(make_registry):
+    import datetime as dt
+
+    from tests.conftest import MACHINE
+    registry = make_registry()
+    other = MACHINE.model_copy(update={"id": "cpu-other-8c-abcdef", "label": "Other CPU (8 cores), host abcdef"})
+    timed = make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 10.0},
+                        when=dt.datetime(2026, 3, 4, tzinfo=dt.timezone.utc))
+    timed.details = {"calibration": {"median_ms": 5.8, "probe_version": 1}}
+    results = [timed, make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 3.0}, machine=other,
+                                  when=dt.datetime(2026, 5, 6, tzinfo=dt.timezone.utc))]
+    page = SiteRenderer(registry, results).compare_page(*registry.families)
+    assert "Measured on Test CPU (2 cores), 2026-03-04" in page and "Measured on Other CPU (8 cores), host abcdef, 2026-05-06" in page
+    ours = page.split('data-view="cpu-test-2c"')[1].split("</table>")[0]
+    assert "Latency measured on Test CPU (2 cores) (machine id cpu-test-2c): 1 measurement, 2026-03-04; " \
+           "calibration probe 5.8 ms" in ours
+    assert "this machine" not in page

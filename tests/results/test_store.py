@@ -52,3 +52,24 @@ def test_provenance_describes_this_machine():
     assert prov.machine.cpu_count >= 1 and prov.machine.id
     assert "numpy" in prov.libraries
     assert prov.date.tzinfo is not None
+
+
+def test_machine_ids_tell_apart_machines_with_the_same_cpu(tmp_path, monkeypatch):
+    from benchgen.results.provenance import current_machine, host_id
+
+    def machine_with_state(state):
+        monkeypatch.setenv("BENCHGEN_STATE_DIR", str(state))
+        monkeypatch.delenv("BENCHGEN_MACHINE_ID", raising=False)
+        host_id.cache_clear()
+        current_machine.cache_clear()
+        try:
+            return current_machine()
+        finally:
+            host_id.cache_clear()
+            current_machine.cache_clear()
+
+    first, again, other = (machine_with_state(tmp_path / d) for d in ("a", "a", "b"))
+    assert first.id == again.id and first.host_id == again.host_id  # stable on one machine
+    assert first.id != other.id and first.cpu == other.cpu and first.cpu_count == other.cpu_count
+    assert first.id.endswith(f"-{first.host_id}") and first.host_id in first.label
+    assert len((tmp_path / "a" / "machine-uuid").read_text().strip()) == 36
