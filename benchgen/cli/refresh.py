@@ -71,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
     if outcome.unconfirmed:
         console.print(f"{len(outcome.unconfirmed)} apparent regression(s) not confirmed by re-timing; none published")
     if outcome.regressions:
-        console.print(f"[bold red]{len(outcome.regressions)} regression(s) beyond noise[/bold red], confirmed by "
-                      "re-timing, flagged on the pages")
+        console.print(f"[bold red]{len(outcome.regressions)} regression(s) beyond noise[/bold red] flagged on the "
+                      "pages (a latency one only after a re-timing confirmed it)")
     if not args.no_render:
         render_from_args(args)
     console.print(f"refresh done in {time.monotonic() - started:.1f} s")
