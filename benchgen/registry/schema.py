@@ -16,9 +16,13 @@ METRICS: dict[str, dict[str, str]] = {
     "map50_95": {"label": "mAP<sup>val</sup> 50-95", "unit": "", "better": "higher"},
     "latency_cpu_ms": {"label": "CPU ONNX (ms)", "unit": "ms", "better": "lower"},
     "latency_trt_ms": {"label": "TensorRT FP16 (ms)", "unit": "ms", "better": "lower"},
+    "latency_torch_cuda_ms": {"label": "PyTorch CUDA FP16 (ms)", "unit": "ms", "better": "lower"},
     "params_m": {"label": "params (M)", "unit": "M", "better": "lower"},
     "flops_g": {"label": "FLOPs (G)", "unit": "G", "better": "lower"},
 }
+#: Columns benchgen only ever measures: no publication reports them (so a registry cannot), and a
+#: table shows them only where a measurement (or a failed attempt) exists.
+MEASURED_ONLY: frozenset[str] = frozenset({"latency_torch_cuda_ms"})
 MetricName = Literal["map50_95", "latency_cpu_ms", "latency_trt_ms", "params_m", "flops_g"]
 
 

@@ -14,7 +14,7 @@ from benchgen.registry.schema import METRICS, Family, Registry, ReportedValue, V
 from benchgen.results.schema import KIND_METRICS, Machine, Result
 
 Origin = Literal["measured", "reported"]
-MACHINE_BOUND_KINDS = {"latency-cpu", "latency-gpu"}
+MACHINE_BOUND_KINDS = {"latency-cpu", "latency-gpu", "latency-torch-cuda"}
 METRIC_KIND = {metric: kind for kind, metrics in KIND_METRICS.items() for metric in metrics}
 
 

@@ -13,13 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 
-ResultKind = Literal["accuracy", "latency-cpu", "latency-gpu", "size"]
+ResultKind = Literal["accuracy", "latency-cpu", "latency-gpu", "latency-torch-cuda", "size"]
 
 #: Which headline metric each kind of measurement provides (keys of benchgen.registry.METRICS).
 KIND_METRICS: dict[str, tuple[str, ...]] = {
     "accuracy": ("map50_95",),
     "latency-cpu": ("latency_cpu_ms",),
     "latency-gpu": ("latency_trt_ms",),
+    "latency-torch-cuda": ("latency_torch_cuda_ms",),  # never mixed with TensorRT
     "size": ("params_m", "flops_g"),
 }
 
@@ -63,7 +64,7 @@ class Result(BaseModel):
     schema_version: Literal[1] = SCHEMA_VERSION
     variant: str
     kind: ResultKind
-    status: Literal["ok", "failed"] = "ok"
+    status: Literal["ok", "failed", "unstable"] = "ok"
     metrics: dict[str, float] = Field(
         default_factory=dict,
         description="headline values in page units: map50_95 in AP percent (0-100), latencies in ms, "
