@@ -58,6 +58,10 @@ def measure(job: Job, registry: Registry, options: Options) -> Result:
         from benchgen.measure.latency_gpu import measure_trt_latency
 
         return measure_trt_latency(variant, weights=job.weights, registry=registry, seed=options.seed)
+    if job.kind == "latency-torch-cuda":
+        from benchgen.measure.latency_torch import measure_torch_latency
+
+        return measure_torch_latency(variant, weights=job.weights, registry=registry, seed=options.seed)
     if job.kind == "accuracy":
         from benchgen.measure.accuracy import evaluate_accuracy
 
