@@ -137,6 +137,8 @@ class CudaDevice:
         self.torch = torch
         self.device = torch.device("cuda", index)
         torch.cuda.set_device(self.device)
+        # fixed shapes: let cuDNN time its convolution algorithms once, as TensorRT picks its tactics
+        torch.backends.cudnn.benchmark = True
         self.dtype = torch.float16
         self._start = torch.cuda.Event(enable_timing=True)
         self._end = torch.cuda.Event(enable_timing=True)
@@ -199,7 +201,8 @@ class CudaDevice:
 
     def settings(self) -> dict[str, Any]:
         return {"device": "cuda", "gpu": self.info.name, "gpu_driver": self.driver(), "cuda": self.info.cuda,
-                "torch": self.info.torch, "compute_capability": self.info.capability}
+                "torch": self.info.torch, "compute_capability": self.info.capability,
+                "cudnn": self.torch.backends.cudnn.version(), "cudnn_benchmark": True}
 
 
 def make_device(kind: str) -> TorchDevice:
