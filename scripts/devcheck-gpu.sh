@@ -3,6 +3,7 @@
 #
 #   scripts/devcheck-gpu.sh --prepare   # here, with the package index: fetch the small wheels it may need
 #   scripts/devcheck-gpu.sh             # there, from the checkout root: measure all 9 PyTorch variants
+#   scripts/devcheck-gpu.sh --results "$OUT/results"   # options after the first go to scripts/devcheck_gpu.py
 #
 # On the GPU machine it installs benchgen into the Python that has PyTorch with
 # `pip install --no-deps -e .` (or runs it from the checkout where that cannot be done), puts
@@ -14,7 +15,7 @@
 # after DEVCHECK_DEADLINE seconds (default 400).
 #
 # Environment: PYTHON (default python3), DEVCHECK_WHEELS (default .devcheck-wheels),
-# DEVCHECK_SITE (default .devcheck-site), DEVCHECK_PYTHONS (for --prepare, default "3.10 3.11 3.12 3.13").
+# DEVCHECK_SITE (default .devcheck-site), DEVCHECK_PYTHONS (for --prepare, default "3.10 3.11 3.12 3.13 3.14").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,10 +27,10 @@ PACKAGES=(pydantic pyyaml nvidia-ml-py "setuptools>=77")
 
 if [[ "${1:-}" == "--prepare" ]]; then
     mkdir -p "$WHEELS"
-    for version in ${DEVCHECK_PYTHONS:-3.10 3.11 3.12 3.13}; do
+    for version in ${DEVCHECK_PYTHONS:-3.10 3.11 3.12 3.13 3.14}; do
         "$PYTHON" -m pip download --quiet --only-binary=:all: --dest "$WHEELS" --python-version "$version" \
             --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
-            --platform any "${PACKAGES[@]}"
+            --platform any "${PACKAGES[@]}" || echo "devcheck: warning: no complete set of wheels for Python $version"
     done
     du -sh "$WHEELS"
     ls "$WHEELS"
