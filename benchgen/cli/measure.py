@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from benchgen.errors import BenchgenError
 from benchgen.registry import load_registry
 from benchgen.results.schema import Result
 from benchgen.results.store import DEFAULT_RESULTS_DIR, write_result
@@ -48,6 +49,10 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def run_latency(args: argparse.Namespace) -> int:
     registry = load_registry(args.registry)
+    if args.backend == "torch-cuda":
+        return _torch_latency(args, registry)
+    if args.compile or args.no_cuda_graph:
+        raise BenchgenError("--compile and --no-cuda-graph apply to --backend torch-cuda only")
     if args.backend == "tensorrt":
         from benchgen.measure.latency_gpu import measure_trt_latency
 
@@ -59,8 +64,10 @@ def run_latency(args: argparse.Namespace) -> int:
                                             f"{result.settings['gpu']}")
     from benchgen.measure.latency_cpu import measure_cpu_latency
 
-    result = measure_cpu_latency(args.variant, weights=args.weights, budget_s=args.budget, threads=args.threads,
-                                 registry=registry, image=args.image, seed=args.seed, allow_busy=args.allow_busy)
+    result = measure_cpu_latency(args.variant, weights=args.weights,
+                                 budget_s=args.budget if args.budget is not None else 20.0, threads=args.threads,
+                                 registry=registry, image=args.image, seed=args.seed,
+                                 allow_busy=args.allow_busy)
     net, e2e = result.details["network"], result.details.get("end_to_end")
     after = (f"end-to-end {e2e['median']:.2f} ms" if e2e
              else f"end-to-end not timed ({result.details['end_to_end_skipped']})")
@@ -71,6 +78,22 @@ def run_latency(args: argparse.Namespace) -> int:
     if result.status == "unstable":
         reasons = "; ".join(result.details["contention"]["reasons"])
         summary = f"UNSTABLE (kept off the pages): {reasons}\n{summary}"
+    return _store(result, args.results, summary)
+
+
+def _torch_latency(args: argparse.Namespace, registry) -> int:
+    from benchgen.measure.latency_torch import DEFAULT_BUDGET_S, measure_torch_latency
+
+    result = measure_torch_latency(args.variant, weights=args.weights, registry=registry, seed=args.seed,
+                                   budget_s=args.budget if args.budget is not None else DEFAULT_BUDGET_S,
+                                   compile=args.compile, cuda_graph=not args.no_cuda_graph)
+    stats, settings = result.details["compute"], result.settings
+    mode = ", ".join(x for x in ("CUDA graph" if settings["cuda_graph"] else "eager",
+                                 "torch.compile" if settings["compile"] else None) if x)
+    summary = (f"{result.variant}: PyTorch CUDA FP16 median {stats['median']:.3f} ms (p90 {stats['p90']:.3f}, "
+               f"{stats['runs']} runs, {mode}) on {settings['gpu']}")
+    if result.status == "unstable":
+        summary += f" [UNSTABLE: {result.details['unstable_reason']}]"
     return _store(result, args.results, summary)
 
 
@@ -118,18 +141,26 @@ def register(subparsers) -> None:
     evaluate.set_defaults(func=run_eval)
 
     latency = subparsers.add_parser(
-        "latency", help="batch-1 latency on the CPU (ONNX Runtime) or GPU (TensorRT FP16)",
+        "latency", help="batch-1 latency on the CPU (ONNX Runtime) or GPU (TensorRT FP16, PyTorch CUDA FP16)",
         description="ort-cpu: warm-up, then timed runs in rounds, with a calibration probe before and after, until "
                     "the 95 % confidence interval of the median is within ±1 % or the budget ends; a window in which "
                     "other processes used the CPUs is timed again once the machine is quiet, and a result still "
                     "contended is recorded as unstable. The network time is the headline, pre/post-processing and "
                     "end-to-end times are stored beside it. tensorrt: FP16 engine, GPU compute time by CUDA events over at "
-                    "least 200 iterations (needs an NVIDIA GPU and pip install 'benchgen[tensorrt]').")
+                    "least 200 iterations (needs an NVIDIA GPU and pip install 'benchgen[tensorrt]'). torch-cuda: the "
+                    "fused PyTorch deploy model of DAMO-YOLO / RT-DETRv2 in FP16, captured in a CUDA graph, each "
+                    "replay timed by CUDA events under the same stopping rule as ort-cpu (±0.5 %, at least 200 "
+                    "runs); GPU clocks and throttling are checked through NVML where nvidia-ml-py is installed.")
     _common(latency)
-    latency.add_argument("--backend", choices=("ort-cpu", "tensorrt"), default="ort-cpu",
+    latency.add_argument("--backend", choices=("ort-cpu", "tensorrt", "torch-cuda"), default="ort-cpu",
                          help="runtime (default: %(default)s)")
-    latency.add_argument("--budget", type=_positive_float, default=20.0,
-                         help="seconds of timed runs for ort-cpu (default: %(default)s)")
+    latency.add_argument("--budget", type=_positive_float, default=None,
+                         help="seconds of timed runs for ort-cpu and torch-cuda (default: 20 for ort-cpu, "
+                              "10 for torch-cuda)")
+    latency.add_argument("--compile", action="store_true",
+                         help="torch-cuda: run torch.compile (Inductor) first; a separate, labelled setting")
+    latency.add_argument("--no-cuda-graph", action="store_true",
+                         help="torch-cuda: time eager forward calls instead of CUDA-graph replays (labelled)")
     latency.add_argument("--threads", type=_positive_int, default=None,
                          help="ONNX Runtime intra-op threads (default: ONNX Runtime's choice)")
     latency.add_argument("--allow-busy", action="store_true",

@@ -19,7 +19,8 @@ from benchgen.results.store import load_results
 
 
 def available_backends(requested: list[str] | None, console: Console) -> dict[str, str]:
-    """backend -> machine id the results belong to. TensorRT only where an NVIDIA GPU answers."""
+    """backend -> machine id the results belong to. TensorRT only where an NVIDIA GPU and the extra answer,
+    torch-cuda only where PyTorch sees a CUDA device; either is skipped with its reason otherwise."""
     wanted = requested or list(BACKEND_KINDS)
     machines: dict[str, str] = {}
     for backend in wanted:
@@ -27,6 +28,12 @@ def available_backends(requested: list[str] | None, console: Console) -> dict[st
             machines[backend] = current_machine().id
             continue
         try:
+            if backend == "torch-cuda":
+                from benchgen.measure.latency_torch import torch_fingerprint, torch_gpu_machine
+
+                torch_fingerprint()  # BackendUnavailable without a CUDA device PyTorch can use
+                machines[backend] = torch_gpu_machine().id
+                continue
             from benchgen.measure.tensorrt_engine import engine_fingerprint, gpu_machine
 
             engine_fingerprint()  # BackendUnavailable without an NVIDIA GPU or the tensorrt extra

@@ -102,4 +102,8 @@ def backend_fingerprint(backend: str) -> dict[str, Any]:
         from benchgen.measure.tensorrt_engine import engine_fingerprint
 
         return {"backend": backend, **engine_fingerprint()}
+    if backend == "torch-cuda":  # not an ONNX runner: the PyTorch deploy module (benchgen.measure.latency_torch)
+        from benchgen.measure.latency_torch import torch_fingerprint
+
+        return torch_fingerprint()
     raise BenchgenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")

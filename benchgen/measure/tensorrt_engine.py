@@ -98,13 +98,18 @@ def engine_fingerprint() -> dict[str, str]:
     return {"tensorrt": trt.__version__, "gpu": gpu.name, "precision": "fp16"}
 
 
-def gpu_machine():
-    """The machine record for GPU results: CPU facts plus GPU model, driver and CUDA runtime version."""
+def gpu_machine(cuda: str | None = None):
+    """The machine record for GPU results: CPU facts plus GPU model, driver and CUDA runtime version.
+
+    `cuda` is given by backends that know theirs (PyTorch's own CUDA build); otherwise it is the
+    CUDA runtime cuda-python reports, or None without cuda-python.
+    """
     gpu = find_gpu()
-    try:
-        cuda = cuda_version(import_cudart())
-    except (BackendUnavailable, RuntimeError):
-        cuda = None
+    if cuda is None:
+        try:
+            cuda = cuda_version(import_cudart())
+        except (BackendUnavailable, RuntimeError):
+            cuda = None
     return current_machine(gpu=gpu.name, gpu_driver=gpu.driver, cuda=cuda)
 
 

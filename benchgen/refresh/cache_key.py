@@ -23,7 +23,7 @@ from benchgen.registry.schema import Family, Variant
 EXPORT_SETTINGS = {"opset": ">=17", "batch": 1}
 #: how each kind is measured; bump one when its method changes, so its old results become stale
 #: (latency-cpu 2: no end-to-end phase with random weights, the network phase gets the whole budget)
-METHOD_VERSIONS = {"size": 1, "latency-cpu": 2, "latency-gpu": 1, "accuracy": 1}
+METHOD_VERSIONS = {"size": 1, "latency-cpu": 2, "latency-gpu": 1, "latency-torch-cuda": 1, "accuracy": 1}
 
 
 def model_material(family: Family, variant: Variant, weights: Path | None, seed: int) -> dict[str, Any]:

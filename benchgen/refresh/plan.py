@@ -18,7 +18,10 @@ from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.schema import Result
 
 #: kinds of measurement per backend; accuracy needs trained weights, so it is added per variant
-BACKEND_KINDS = {"ort-cpu": ("size", "latency-cpu"), "tensorrt": ("latency-gpu",)}
+BACKEND_KINDS = {"ort-cpu": ("size", "latency-cpu"), "tensorrt": ("latency-gpu",),
+                 "torch-cuda": ("latency-torch-cuda",)}
+#: backends that run benchgen's own PyTorch modules, so only families with an implementation
+TORCH_BACKENDS = ("torch-cuda",)
 
 
 @dataclass
@@ -94,6 +97,12 @@ def plan(registry: Registry, results: list[Result], machines: dict[str, str], *,
             continue
         trained = family.implementation is None or weights is not None
         for backend in backends:
+            if backend in TORCH_BACKENDS and family.implementation is None:
+                for kind in BACKEND_KINDS[backend]:
+                    jobs.append(Job(family, variant, kind, backend, "", machines[backend], weights, stale=False,
+                                    unavailable=True, reason=f"not measured with {backend}: it times only the families "
+                                    f"benchgen implements in PyTorch, and {family.id} is an ONNX file"))
+                continue
             kinds = list(BACKEND_KINDS[backend])
             if trained and dataset is not None and backend == "ort-cpu":
                 kinds.append("accuracy")

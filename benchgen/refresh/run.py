@@ -28,7 +28,7 @@ from benchgen.refresh.plan import Job
 from benchgen.registry.schema import Registry
 from benchgen.results.history import Delta, result_delta
 from benchgen.results.provenance import collect_provenance, current_machine
-from benchgen.results.schema import Result
+from benchgen.results.schema import Result, unstable_reasons
 from benchgen.results.store import write_result
 
 
@@ -64,6 +64,10 @@ def measure(job: Job, registry: Registry, options: Options) -> Result:
         from benchgen.measure.latency_gpu import measure_trt_latency
 
         return measure_trt_latency(variant, weights=job.weights, registry=registry, seed=options.seed)
+    if job.kind == "latency-torch-cuda":
+        from benchgen.measure.latency_torch import measure_torch_latency
+
+        return measure_torch_latency(variant, weights=job.weights, registry=registry, seed=options.seed)
     if job.kind == "accuracy":
         from benchgen.measure.accuracy import evaluate_accuracy
 
@@ -147,7 +151,7 @@ class Recorder:
             summary = ", ".join(f"{k}={v:.4g}" for k, v in result.metrics.items())
             if result.status == "unstable":
                 self.outcome.unstable.append(result)
-                why = "; ".join(result.details.get("contention", {}).get("reasons", []))
+                why = "; ".join(unstable_reasons(result))
                 self.console.print(f"[yellow]unstable[/yellow] {escape(job.label)}: {summary} "
                                    f"(not published: {escape(why)})")
             else:

@@ -11,6 +11,7 @@ TOLERANCES: dict[str, tuple[str, float]] = {
     "map50_95": ("absolute", 0.2),
     "latency_cpu_ms": ("relative", 0.05),
     "latency_trt_ms": ("relative", 0.05),
+    "latency_torch_cuda_ms": ("relative", 0.05),
     "params_m": ("relative", 0.05),
     "flops_g": ("relative", 0.05),
 }

@@ -38,7 +38,7 @@ def latency_bases(table: Table) -> list[LatencyBasis]:
     """Latency columns on which every row can be compared fairly, measured bases first."""
     bases = []
     rows = table.rows
-    for metric in ("latency_trt_ms", "latency_cpu_ms"):
+    for metric in ("latency_trt_ms", "latency_torch_cuda_ms", "latency_cpu_ms"):
         cells = [r.cells[metric] for r in rows]
         label = METRICS[metric]["label"].replace(" (ms)", "")
         if cells and all(c.origin == "measured" for c in cells) and table.machine is not None:

@@ -11,7 +11,8 @@ from typing import Any
 
 from benchgen.results.merge import Table
 
-LATENCY_METRICS = {"latency_trt_ms": "TensorRT FP16", "latency_cpu_ms": "CPU ONNX Runtime"}
+LATENCY_METRICS = {"latency_trt_ms": "TensorRT FP16", "latency_torch_cuda_ms": "PyTorch CUDA FP16",
+                   "latency_cpu_ms": "CPU ONNX Runtime"}
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
 
 

@@ -6,7 +6,7 @@ import html
 import json
 import re
 
-DECIMALS = {"map50_95": 1, "latency_cpu_ms": 2, "latency_trt_ms": 2, "params_m": 1, "flops_g": 1}
+DECIMALS = {"map50_95": 1, "latency_cpu_ms": 2, "latency_trt_ms": 2, "latency_torch_cuda_ms": 2, "params_m": 1, "flops_g": 1}
 
 # The characters Python-Markdown (with the tables extension) lets a backslash escape.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+.!|-])")

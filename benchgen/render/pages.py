@@ -20,7 +20,7 @@ from markupsafe import Markup
 from benchgen import __version__
 from benchgen.errors import BenchgenError
 from benchgen.registry.discrepancies import registry_discrepancies
-from benchgen.registry.schema import METRICS, Family, Registry
+from benchgen.registry.schema import MEASURED_ONLY, METRICS, Family, Registry
 from benchgen.render.analysis import analyse_pair, latency_bases, pareto_front
 from benchgen.render.chart_data import chart_data, chart_data_script
 from benchgen.render.format import md_text, number, yaml_text
@@ -42,6 +42,10 @@ VENDOR_FILES = {
     "tablesort.min.js": "tablesort/dist/tablesort.min.js",
     "tablesort.number.min.js": "tablesort/dist/sorts/tablesort.number.min.js",
 }
+
+
+#: kinds whose successful measurements the family pages chart over time
+HISTORY_KINDS = ("latency-cpu", "latency-gpu", "latency-torch-cuda", "accuracy")
 
 
 def pair_slug(a: Family, b: Family) -> str:
@@ -75,7 +79,8 @@ def _environment(templates: Path) -> jinja2.Environment:
     env.filters["md"] = lambda text: Markup(md_text(text))
     env.filters["num"] = number
     env.filters["yaml"] = lambda text: Markup(yaml_text(text))
-    env.globals["metric_specs"] = METRICS
+    # the columns of the reported-only tables (other models): measured-only metrics are never published
+    env.globals["metric_specs"] = {m: spec for m, spec in METRICS.items() if m not in MEASURED_ONLY}
     # reported-only tables hold CPU figures from other runtimes (OpenVINO, MNN), so no "ONNX" in the header
     env.globals["other_labels"] = {"latency_cpu_ms": "CPU (ms)"}
     return env
@@ -142,7 +147,7 @@ class SiteRenderer:
         ids = {v.id for v in family.variants}
         series: dict[str, list[dict]] = {}
         for r in self.results:
-            if r.variant in ids and r.status == "ok" and r.kind in ("latency-cpu", "latency-gpu", "accuracy"):
+            if r.variant in ids and r.status == "ok" and r.kind in HISTORY_KINDS:
                 for metric, value in r.metrics.items():
                     series.setdefault(r.variant, []).append({
                         "date": r.provenance.date.isoformat(), "metric": metric, "value": value,

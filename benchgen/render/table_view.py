@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
 
 from benchgen.registry.discrepancies import Discrepancy, find_discrepancy
-from benchgen.registry.schema import METRICS, OtherModel, ReportedValue
+from benchgen.registry.schema import MEASURED_ONLY, METRICS, OtherModel, ReportedValue
 from benchgen.results.history import Delta, result_delta
 from benchgen.results.merge import Cell, Table
-from benchgen.results.schema import Result
+from benchgen.results.schema import Result, unstable_reasons
 from benchgen.render.format import number
 from benchgen.render.notes import Note, Notes
 
@@ -124,7 +125,7 @@ def rejected_note(result: Result, variant_id: str, notes: Notes) -> Note:
     where = f"on {result.provenance.machine.label} ({result.provenance.date:%Y-%m-%d %H:%M} UTC)"
     if result.status == "unstable":
         figures = ", ".join(f"{k} {v:.4g}" for k, v in result.metrics.items())
-        why = "; ".join(result.details.get("contention", {}).get("reasons", [])) or "see the result file"
+        why = "; ".join(unstable_reasons(result)) or "see the result file"
         return notes.add("unstable", (variant_id, result.kind),
                          f"{variant_id} {result.kind} {where} was unstable and is not shown ({figures}): {why}",
                          variant_id)
@@ -132,8 +133,27 @@ def rejected_note(result: Result, variant_id: str, notes: Notes) -> Note:
                      variant_id)
 
 
-def _bold_best(rows: list[RowView]) -> None:
-    for index, (metric, spec) in enumerate(METRICS.items()):
+#: columns that only ever hold this view's GPU's measurements, so their header names the GPU
+GPU_COLUMNS = {"latency_torch_cuda_ms"}
+
+
+def shown_metrics(table: Table) -> list[str]:
+    """Every column, except a measured-only one in which this table has no measurement and no failure."""
+    return [m for m in METRICS if m not in MEASURED_ONLY or any(
+        row.cells[m].measured is not None or row.cells[m].failure is not None for row in table.rows)]
+
+
+def column_label(metric: str, table: Table) -> str:
+    """The header (HTML): the metric's label, and the GPU for a column timed on this view's GPU."""
+    label = METRICS[metric]["label"]
+    if metric in GPU_COLUMNS and table.machine is not None and table.machine.gpu:
+        label += f'<br><span class="bg-column-gpu">{html.escape(table.machine.gpu)}</span>'
+    return label
+
+
+def _bold_best(rows: list[RowView], metrics: list[str]) -> None:
+    for index, metric in enumerate(metrics):
+        spec = METRICS[metric]
         values = [r.cells[index].sort_value for r in rows if r.cells[index].sort_value is not None]
         if len(values) < 2:
             continue
@@ -144,16 +164,17 @@ def _bold_best(rows: list[RowView]) -> None:
 
 def table_view(table: Table, notes: Notes) -> TableView:
     rows = []
+    metrics = shown_metrics(table)
     for row in table.rows:
         view = RowView(variant_id=row.variant.id, name=row.variant.name, family_id=row.family.id,
                        family_name=row.family.name, input_size=row.variant.input_size)
-        view.cells = [cell_view(row.cells[metric], row.variant.id, notes) for metric in METRICS]
+        view.cells = [cell_view(row.cells[metric], row.variant.id, notes) for metric in metrics]
         rows.append(view)
-    _bold_best(rows)
+    _bold_best(rows, metrics)
     return TableView(
         machine_id=table.machine.id if table.machine else None,
         machine_label=table.machine.label if table.machine else None,
-        columns=[(m, spec["label"]) for m, spec in METRICS.items()],
+        columns=[(m, column_label(m, table)) for m in metrics],
         rows=rows,
         caption=machine_caption(table),
     )
@@ -178,5 +199,5 @@ def other_models_view(models: list[OtherModel], notes: Notes) -> list[OtherRowVi
     """Reported-only rows. Nothing is bolded: these models are listed, not ranked against the
     measured variants, and their CPU figures come from other runtimes than the CPU ONNX column."""
     return [OtherRowView(model, [cell_view(Cell(metric, reported=model.reported.get(metric, [])), model.id, notes)
-                                 for metric in METRICS])
+                                 for metric in METRICS if metric not in MEASURED_ONLY])
             for model in models]

@@ -24,13 +24,14 @@ if TYPE_CHECKING:
 REGRESSION_RULES: dict[str, tuple[str, float]] = {
     "latency_cpu_ms": ("relative", 0.10),
     "latency_trt_ms": ("relative", 0.10),
+    "latency_torch_cuda_ms": ("relative", 0.10),
     "map50_95": ("absolute", 0.3),
     "params_m": ("relative", 0.001),
     "flops_g": ("relative", 0.001),
 }
-LOWER_IS_BETTER = {"latency_cpu_ms", "latency_trt_ms", "params_m", "flops_g"}
+LOWER_IS_BETTER = {"latency_cpu_ms", "latency_trt_ms", "latency_torch_cuda_ms", "params_m", "flops_g"}
 #: where a result keeps the timing statistics (with the median's confidence interval) of a metric
-TIMING_DETAILS = {"latency_cpu_ms": "network", "latency_trt_ms": "gpu_compute"}
+TIMING_DETAILS = {"latency_cpu_ms": "network", "latency_trt_ms": "gpu_compute", "latency_torch_cuda_ms": "compute"}
 #: significance level of the one-sided Mann-Whitney U test on the raw samples
 ALPHA = 0.01
 Interval = tuple[float, float]

@@ -17,7 +17,7 @@ from benchgen.results.schema import METRIC_KINDS as METRIC_KIND
 from benchgen.results.schema import Machine, Result
 
 Origin = Literal["measured", "reported"]
-MACHINE_BOUND_KINDS = {"latency-cpu", "latency-gpu"}
+MACHINE_BOUND_KINDS = {"latency-cpu", "latency-gpu", "latency-torch-cuda"}
 
 
 def preferred_reported(values: list[ReportedValue]) -> ReportedValue | None:

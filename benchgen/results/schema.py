@@ -20,13 +20,14 @@ SCHEMA_VERSION = 1
 #: details.contention): kept for the record, never a page's headline or a regression's basis.
 ResultStatus = Literal["ok", "failed", "unstable"]
 
-ResultKind = Literal["accuracy", "latency-cpu", "latency-gpu", "size"]
+ResultKind = Literal["accuracy", "latency-cpu", "latency-gpu", "latency-torch-cuda", "size"]
 
 #: Which headline metric each kind of measurement provides (keys of benchgen.registry.METRICS).
 KIND_METRICS: dict[str, tuple[str, ...]] = {
     "accuracy": ("map50_95",),
     "latency-cpu": ("latency_cpu_ms",),
     "latency-gpu": ("latency_trt_ms",),
+    "latency-torch-cuda": ("latency_torch_cuda_ms",),  # never mixed with TensorRT
     "size": ("params_m", "flops_g"),
 }
 METRIC_KINDS = {metric: kind for kind, metrics in KIND_METRICS.items() for metric in metrics}
@@ -113,6 +114,14 @@ class Result(BaseModel):
             raise ValueError(f"an accuracy result with weights {weights!r}: the mAP of fixed-seed random weights "
                              "is not a measurement of the model; measure with the official checkpoint (--weights)")
         return self
+
+
+def unstable_reasons(result: Result) -> list[str]:
+    """Why a result is unstable, whichever backend judged it (CPU contention, GPU throttling)."""
+    reasons = list((result.details.get("contention") or {}).get("reasons") or [])
+    if result.details.get("unstable_reason"):
+        reasons.append(str(result.details["unstable_reason"]))
+    return reasons
 
 
 def result_json_schema() -> dict[str, Any]:

@@ -91,3 +91,46 @@ def test_missing_dataset_is_a_clean_error(setup, capsys):
 def test_module_entry_point_runs(setup):
     done = subprocess.run([sys.executable, "-m", "benchgen", "size", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "FLOPs" in done.stdout
+
+
+def test_torch_cuda_without_a_gpu_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    from benchgen.measure import torch_device
+
+    monkeypatch.setenv("BENCHGEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(torch_device, "nvidia_device_present", lambda: False)  # also on a GPU CI runner
+    code = main(["latency", "damo-yolo-t", "--backend", "torch-cuda", "--results", str(tmp_path / "results")])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err.count("\n") == 1 and "torch-cuda needs an NVIDIA GPU" in captured.err
+    assert not (tmp_path / "results").exists() and not (tmp_path / "cache").exists()
+
+
+def test_torch_only_options_are_refused_for_other_backends(setup, capsys):
+    tmp_path, registry = setup
+    code = main(["latency", "tiny-yolox", "--registry", str(registry), "--compile",
+                 "--results", str(tmp_path / "results")])
+    assert code == 2 and "--backend torch-cuda only" in capsys.readouterr().err
+
+
+def test_torch_cuda_summary_names_the_backend_gpu_and_mode(tmp_path, capsys, monkeypatch):
+    from benchgen.measure import latency_torch
+    from tests.conftest import make_result
+
+    def fake(variant, **kwargs):
+        assert kwargs["budget_s"] == latency_torch.DEFAULT_BUDGET_S and kwargs["cuda_graph"] and not kwargs["compile"]
+        result = make_result(variant, "latency-torch-cuda", {"latency_torch_cuda_ms": 1.234},
+                             settings={"backend": "torch-cuda", "gpu": "NVIDIA H100", "cuda_graph": True,
+                                       "compile": False})
+        result.status = "unstable"
+        result.details = {"compute": {"median": 1.234, "p90": 1.3, "runs": 400},
+                          "unstable_reason": "GPU throttled while timing: after: sw_thermal_slowdown active"}
+        return result
+
+    monkeypatch.setattr(latency_torch, "measure_torch_latency", fake)
+    code = main(["latency", "damo-yolo-t", "--backend", "torch-cuda", "--results", str(tmp_path / "results")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "damo-yolo-t: PyTorch CUDA FP16 median 1.234 ms (p90 1.300, 400 runs, CUDA graph) on NVIDIA H100" in out
+    assert "UNSTABLE: GPU throttled" in out
+    [stored] = load_results(tmp_path / "results")
+    assert stored.status == "unstable" and stored.kind == "latency-torch-cuda"

@@ -112,3 +112,34 @@ def test_a_new_measuring_method_makes_that_kind_stale(tiny_project, tmp_path, mo
     _, after = _jobs(tmp_path, onnx_path, [])
     for before, now in zip(jobs, after):
         assert (before.key == now.key) == (before.kind != "latency-cpu"), before.kind
+
+
+def test_torch_cuda_plans_the_pytorch_families_on_the_gpu_machine_only(tiny_project, tmp_path, monkeypatch):
+    """With a (fake) CUDA device: one latency-torch-cuda job per PyTorch variant, keyed on the GPU machine;
+    bring-your-own ONNX variants are skipped with the reason, never queued to fail."""
+    from benchgen.measure import latency_torch
+    from tests.conftest import family_doc, variant_doc, write_registry
+
+    _, onnx_path = tiny_project
+    fingerprint = {"backend": "torch-cuda", "torch": "2.11.0", "cuda": "13.0", "gpu": "NVIDIA H100", "precision": "fp16",
+                   "cuda_graph": True}
+    monkeypatch.setattr(latency_torch, "torch_fingerprint", lambda: dict(fingerprint))
+    byo_registry(tmp_path / "reg", onnx_path, variants=1)
+    write_registry(tmp_path / "reg", [family_doc("damo", "Damo", [variant_doc("damo-yolo-t", "t", 42.0, 2.8, 8.5)])])
+    registry = load_registry(tmp_path / "reg")
+    machines = {"ort-cpu": "cpu-test-refresh", "torch-cuda": "gpu-nvidia-h100"}
+    jobs = plan(registry, [], machines, backends=["ort-cpu", "torch-cuda"])
+    torch_jobs = [j for j in jobs if j.backend == "torch-cuda"]
+    assert [(j.variant.id, j.kind, j.stale, j.unavailable) for j in torch_jobs] == [
+        ("damo-yolo-t", "latency-torch-cuda", True, False), ("tiny-0", "latency-torch-cuda", False, True)]
+    assert torch_jobs[0].machine_id == "gpu-nvidia-h100" and "PyTorch" in torch_jobs[1].reason
+    assert {j.kind for j in jobs if j.backend == "ort-cpu"} == {"size", "latency-cpu"}
+
+    fresh = _fresh(torch_jobs[0])
+    again = plan(registry, [fresh], machines, backends=["torch-cuda"])
+    assert not again[0].stale and again[0].reason == "up to date"
+    fingerprint["torch"] = "2.12.0"  # a new PyTorch re-measures
+    assert plan(registry, [fresh], machines, backends=["torch-cuda"])[0].stale
+    unstable = fresh.model_copy(update={"status": "unstable"})  # a throttled timing is measured again
+    fingerprint["torch"] = "2.11.0"
+    assert plan(registry, [unstable], machines, backends=["torch-cuda"])[0].stale

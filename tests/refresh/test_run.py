@@ -112,3 +112,19 @@ def test_missing_input_is_named_and_the_rest_is_measured(tiny_project, tmp_path,
     assert {r.variant for r in load_results(results_dir)} == {"tiny-0"}
     err = capsys.readouterr().err
     assert "skipping tiny-1: not measurable here" in err and "missing.onnx" in err
+
+
+def test_a_torch_cuda_job_dispatches_to_the_torch_measurement(monkeypatch):
+    from benchgen.measure import latency_torch
+    from benchgen.refresh.plan import Job
+    from benchgen.refresh.run import Options, measure
+    from benchgen.registry import load_registry
+
+    registry = load_registry()
+    family, variant = registry.variant("damo-yolo-t")
+    calls = []
+    monkeypatch.setattr(latency_torch, "measure_torch_latency",
+                        lambda variant_id, **kwargs: calls.append((variant_id, kwargs)) or "result")
+    job = Job(family, variant, "latency-torch-cuda", "torch-cuda", "key", "gpu-x")
+    assert measure(job, registry, Options(seed=3)) == "result"
+    assert calls == [("damo-yolo-t", {"weights": None, "registry": registry, "seed": 3})]

@@ -64,3 +64,13 @@ def test_interpolate_never_extrapolates():
     points = [(40.0, 2.0), (50.0, 4.0)]
     assert interpolate(points, 45.0) == 3.0
     assert interpolate(points, 39.0) is None and interpolate(points, 51.0) is None
+
+
+def test_torch_cuda_latency_is_its_own_measured_basis(make_registry):
+    gpu = MACHINE.model_copy(update={"id": "gpu-h100", "label": "NVIDIA H100", "gpu": "NVIDIA H100"})
+    results = [make_result(v, "latency-torch-cuda", {"latency_torch_cuda_ms": ms}, machine=gpu) for v, ms in
+               [("alpha-s", 5), ("alpha-m", 6), ("alpha-l", 7), ("beta-s", 1), ("beta-m", 2), ("beta-l", 3)]]
+    speed = analyse_pair(build_table(make_registry(), results, gpu), "alpha", "beta")["speed"]
+    measured = [f for f in speed if "PyTorch CUDA FP16 latency measured by benchgen on NVIDIA H100" in f.text]
+    assert measured and measured[0].winner == "beta"
+    assert any(f.winner == "alpha" and "reported NVIDIA T4 TensorRT FP16" in f.text for f in speed)

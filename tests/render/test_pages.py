@@ -152,3 +152,47 @@ def test_each_machine_column_says_who_measured_it_and_when(make_registry):
     assert "Latency measured on Test CPU (2 cores) (machine id cpu-test-2c): 1 measurement, 2026-03-04; " \
            "calibration probe 5.8 ms" in ours
     assert "this machine" not in page
+
+
+def test_torch_cuda_is_its_own_column_named_with_the_gpu_and_never_mixed_with_tensorrt(make_registry):
+    from benchgen.render.chart_data import chart_data
+    from tests.conftest import MACHINE
+
+    gpu = MACHINE.model_copy(update={"id": "gpu-nvidia-h100", "label": "NVIDIA H100 <80GB>", "gpu": "NVIDIA H100 <80GB>"})
+    registry = make_registry()
+    results = [make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 50.0}),
+               make_result("alpha-s", "latency-torch-cuda", {"latency_torch_cuda_ms": 1.23}, machine=gpu,
+                           settings={"backend": "torch-cuda", "gpu": gpu.gpu}),
+               make_result("beta-s", "latency-torch-cuda", {"latency_torch_cuda_ms": 0.98}, machine=gpu,
+                           settings={"backend": "torch-cuda", "gpu": gpu.gpu})]
+    renderer = SiteRenderer(registry, results)
+    page = renderer.compare_page(*registry.families)
+    view = page.split('data-view="gpu-nvidia-h100"')[1].split("</table>")[0]
+    headers = re.findall(r"<th data-sort-method=\"number\">(.*?)</th>", view)
+    assert headers[3] == 'PyTorch CUDA FP16 (ms)<br><span class="bg-column-gpu">NVIDIA H100 &lt;80GB&gt;</span>'
+    assert headers[2] == "TensorRT FP16 (ms)" and len(headers) == 6
+    alpha, beta = _cells(_row(view, "alpha-s")), _cells(_row(view, "beta-s"))
+    assert "1.23" in alpha[3] and "bg-mark-measured" in alpha[3] and "<strong>0.98</strong>" in beta[3]
+    assert "1.23" not in alpha[2] and "bg-origin-reported" in alpha[2]  # TensorRT keeps the T4 figure, reported
+    assert "–" in _cells(_row(view, "alpha-m"))[3]
+    for other in ('data-view="cpu-test-2c"', 'data-view="reported"'):  # no torch figure there: no column
+        table = page.split(other)[1].split("</table>")[0]
+        assert "PyTorch CUDA" not in table and len(_cells(_row(table, "alpha-s"))) == 5
+    data = chart_data([(f.id, f.name) for f in registry.families], renderer.views.tables, renderer.views.reported, "now")
+    by_view = {v["id"]: {r["variant"]: r for r in v["rows"]} for v in data["views"]}
+    assert by_view["gpu-nvidia-h100"]["alpha-s"]["latency_torch_cuda_ms"] == 1.23
+    assert by_view["gpu-nvidia-h100"]["alpha-s"]["latency_trt_ms"] is None  # reported T4 figure: not this view's
+    assert by_view["reported"]["alpha-s"]["latency_torch_cuda_ms"] is None
+    assert data["latencyMetrics"]["latency_torch_cuda_ms"] == "PyTorch CUDA FP16"
+
+
+def test_a_failed_torch_cuda_attempt_shows_the_column_with_the_failure(make_registry):
+    from tests.conftest import MACHINE
+
+    gpu = MACHINE.model_copy(update={"id": "gpu-x", "label": "GPU X", "gpu": "GPU X"})
+    registry = make_registry()
+    results = [make_result("alpha-s", "latency-torch-cuda", {}, machine=gpu, status="failed",
+                           error="CUDA graph capture failed")]
+    page = SiteRenderer(registry, results).compare_page(*registry.families)
+    view = page.split('data-view="gpu-x"')[1].split("</table>")[0]
+    assert "failed" in _cells(_row(view, "alpha-s"))[3] and "CUDA graph capture failed" in page

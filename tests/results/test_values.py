@@ -81,3 +81,9 @@ def test_eval_refuses_random_weights_before_any_export(tmp_path, monkeypatch):
 def test_json_of_a_result_never_holds_nan(tmp_path):
     path = write_result(make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 10.0}), tmp_path)
     json.loads(path.read_text(), parse_constant=lambda c: pytest.fail(f"{c} in {path}"))
+
+
+def test_every_metric_has_a_plausible_range():
+    from benchgen.registry.schema import METRICS, PLAUSIBLE
+
+    assert set(PLAUSIBLE) == set(METRICS)
