@@ -23,8 +23,9 @@ from benchgen.registry.discrepancies import registry_discrepancies
 from benchgen.registry.schema import METRICS, Family, Registry
 from benchgen.render.analysis import analyse_pair, latency_bases, pareto_front
 from benchgen.render.chart_data import chart_data, chart_data_script
-from benchgen.render.format import md_text, number, yaml_text
+from benchgen.render.format import number, yaml_text
 from benchgen.render.notes import Notes
+from benchgen.render.page_text import PageEnvironment, plain_text
 from benchgen.render.table_view import TableView, other_models_view, table_view
 from benchgen.results.merge import Table, build_table, machines
 from benchgen.results.schema import Result, result_json_schema
@@ -64,20 +65,23 @@ class Views:
 
 
 def _environment(templates: Path) -> jinja2.Environment:
-    env = jinja2.Environment(
+    templates = Path(templates)
+    if not templates.is_dir():
+        raise BenchgenError(f"{templates}: templates directory not found; pass --templates DIR holding "
+                            f"the *.md.j2 templates (the project's are in {DEFAULT_TEMPLATES})")
+    env = PageEnvironment(
         loader=jinja2.FileSystemLoader(str(templates)),
-        autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["md"] = lambda text: Markup(md_text(text))
     env.filters["num"] = number
-    env.filters["yaml"] = lambda text: Markup(yaml_text(text))
-    env.globals["metric_specs"] = METRICS
+    env.filters["yaml"] = lambda text: Markup(yaml_text(plain_text(text)))
+    # benchgen's own HTML (units with <sup>), the only markup a template prints as it is
+    env.globals["metric_labels"] = {metric: Markup(spec["label"]) for metric, spec in METRICS.items()}
     # reported-only tables hold CPU figures from other runtimes (OpenVINO, MNN), so no "ONNX" in the header
-    env.globals["other_labels"] = {"latency_cpu_ms": "CPU (ms)"}
+    env.globals["other_labels"] = {"latency_cpu_ms": Markup("CPU (ms)")}
     return env
 
 
