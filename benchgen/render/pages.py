@@ -19,6 +19,8 @@ from markupsafe import Markup
 
 from benchgen import __version__
 from benchgen.errors import BenchgenError
+from benchgen.locks import exclusive
+from benchgen.paths import DEFAULT_DOCS, DEFAULT_TEMPLATES, PROJECT_ROOT
 from benchgen.registry.discrepancies import registry_discrepancies
 from benchgen.registry.schema import METRICS, Family, Registry
 from benchgen.render.analysis import analyse_pair, latency_bases, pareto_front
@@ -29,10 +31,6 @@ from benchgen.render.page_text import PageEnvironment, plain_text
 from benchgen.render.table_view import TableView, other_models_view, table_view
 from benchgen.results.merge import Table, build_table, machines
 from benchgen.results.schema import Result, result_json_schema
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
-DEFAULT_DOCS = PROJECT_ROOT / "docs"
 
 #: Paths under docs/ that belong to the renderer; everything else in docs/ is hand-written.
 GENERATED = ("index.md", "leaderboard.md", "compare", "families", "assets/generated", "assets/vendor")
@@ -204,10 +202,16 @@ def copy_vendor(destination: Path, node_modules: Path | None = None) -> None:
 
 def render_site(registry: Registry, results: list[Result], docs: Path = DEFAULT_DOCS,
                 templates: Path = DEFAULT_TEMPLATES, node_modules: Path | None = None) -> list[Path]:
-    """Render into a staging directory, then swap each generated path into docs/."""
+    """Render into a staging directory, then swap each generated path into docs/.
+
+    Holds the docs tree's lock: a second render waits instead of swapping the same paths."""
     docs = Path(docs)
-    docs.mkdir(parents=True, exist_ok=True)
     renderer = SiteRenderer(registry, results, templates)
+    with exclusive(docs, "render"):
+        return _render_into(renderer, docs, node_modules)
+
+
+def _render_into(renderer: SiteRenderer, docs: Path, node_modules: Path | None) -> list[Path]:
     staging = Path(tempfile.mkdtemp(prefix=".render-", dir=docs))
     try:
         for relative, text in renderer.files().items():
