@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import struct
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -17,20 +15,11 @@ import torch
 from benchgen.cli import main
 from benchgen.results.provenance import current_machine
 from tests.conftest import make_result, two_family_docs, write_registry
-from tests.measure.builders import build_tiny_yolox_onnx, write_tiny_registry
+from tests.measure.builders import build_huge_png, build_tiny_yolox_onnx, write_tiny_registry
 
 #: directories no one can create files in, root included (tests may run as root, where chmod does nothing)
 UNWRITABLE = Path("/sys/benchgen-test")
 PROC = Path("/proc")
-
-
-def _huge_png(path: Path) -> Path:
-    """A valid PNG header claiming 100000 x 100000 pixels, with (almost) no pixel data."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0))
-                     + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
-    return path
 
 
 @dataclass
@@ -92,7 +81,7 @@ CASES = [
                                              "--image", str(p.tmp / "huge.png"), "--budget", "0.2",
                                              "--results", str(p.results)],
          ["huge.png", "too large to decode", "10,000,000,000 pixels", "give another --image"],
-         setup=lambda p: _huge_png(p.tmp / "huge.png")),
+         setup=lambda p: build_huge_png(p.tmp / "huge.png")),
     Case("budget-nan", lambda p: ["latency", "tiny-yolox", "--budget", "nan"], ["--budget", "finite number above 0"]),
     Case("budget-inf", lambda p: ["latency", "tiny-yolox", "--budget", "inf"], ["--budget", "finite number above 0"]),
     Case("refresh-latency-budget-nan", lambda p: ["refresh", *p.site(), "--latency-budget", "nan"],
