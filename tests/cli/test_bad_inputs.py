@@ -4,7 +4,6 @@ nothing partial written and no expensive work started. One row per case of issue
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable

@@ -15,7 +15,6 @@ import inspect
 import re
 import types
 import typing
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -92,12 +91,17 @@ def _attacked(annotation, value, path: str):
 
 
 def _sample(value_type, base: dict):
+    """A valid value to put under an attacked key."""
     value_type = _unwrap(value_type)
-    if value_type in (str, typing.Any):
-        return "sample"
     if base:
         return copy.deepcopy(next(iter(base.values())))
-    return {int: 1, float: 1.0}[value_type]
+    if value_type in (str, typing.Any):
+        return "sample"
+    if typing.get_origin(value_type) is typing.Literal:
+        return typing.get_args(value_type)[0]
+    if value_type in (int, float, bool):
+        return value_type(1)
+    raise AssertionError(f"the payload test has no sample {value_type!r} value; teach _sample about it")
 
 
 def _attacked_model(model: type[BaseModel], doc: dict, path: str):
