@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from benchgen import __version__
@@ -31,17 +32,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Errors a user can act on end in one line and exit code 2; nothing ends in a traceback of ours."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so every `finally` removes its temporary files
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (an embedding caller): leave signals alone
+        previous = None
     try:
         return int(args.func(args) or 0)
     except BenchgenError as exc:
         print(f"benchgen: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the file system refused something no check foresaw: say which file
+        where = exc.filename or "a file"
+        print(f"benchgen: error: {where}: {exc.strerror or exc}; check the path and its permissions", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("benchgen: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

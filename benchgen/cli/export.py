@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from benchgen.cli.options import writable_file
 from benchgen.errors import BenchgenError
 from benchgen.models import implementation
 from benchgen.registry import load_registry
@@ -21,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     if args.weights is not None and not args.weights.is_file():
         raise BenchgenError(f"{args.weights}: weights file not found; pass the official .pth of {variant.id} "
                             f"(config {variant.config}) or omit --weights for fixed-seed random weights")
+    writable_file(args.output, "--output")  # before seconds of export, not after
     module = implementation(family.implementation)
     module.export_onnx(variant.id, args.output, weights=args.weights, seed=args.seed)
     source = f"weights {args.weights}" if args.weights else f"fixed-seed random weights (seed {args.seed})"

@@ -7,12 +7,16 @@ backend that cannot run here is one line on stderr, exit code 2, and no file.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from benchgen.errors import BenchgenError
+from benchgen.cli.options import positive_float, positive_int, writable_dir
 from benchgen.registry import load_registry
+from benchgen.results.provenance import current_machine
 from benchgen.results.schema import Result
-from benchgen.results.store import DEFAULT_RESULTS_DIR, write_result
+from benchgen.paths import DEFAULT_RESULTS_DIR
+from benchgen.results.store import write_result
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -22,8 +26,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
                              "weights (fine for latency and size, not for accuracy)")
     parser.add_argument("--seed", type=int, default=0, help="seed for random weights when --weights is absent")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS_DIR,
-                        help="results directory (default: %(default)s)")
+                        help="results directory (default: the project's, %(default)s)")
     parser.add_argument("--registry", type=Path, default=None, help="registry directory (default: the embedded one)")
+
+
+def preflight(args: argparse.Namespace) -> None:
+    """What would fail only when the result is stored, checked before the measurement instead."""
+    writable_dir(args.results, "--results")
+    current_machine()  # a malformed BENCHGEN_MACHINE_ID
 
 
 def _store(result: Result, results_dir: Path, summary: str) -> int:
@@ -35,6 +45,8 @@ def _store(result: Result, results_dir: Path, summary: str) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     from benchgen.measure.accuracy import evaluate_accuracy
 
+    preflight(args)
+
     result = evaluate_accuracy(args.variant, images_dir=args.images, annotations=args.annotations,
                                weights=args.weights, backend=args.backend, max_images=args.max_images,
                                registry=load_registry(args.registry), progress=not args.no_progress,
@@ -43,11 +55,16 @@ def run_eval(args: argparse.Namespace) -> int:
     details = result.details
     source = "cached detections" if details["from_cache"] else f"{details['images_per_second']:.1f} img/s"
     print(f"detections: {details['detections_file']}")
+    if details["decode_warnings"]:
+        shown = "; ".join(details["decode_warning_images"][:3])
+        print(f"warning: {details['decode_warnings']} image(s) decoded incomplete and were scored as decoded "
+              f"({shown}); the mAP is lower than the model's", file=sys.stderr)
     return _store(result, args.results, f"{result.variant}: mAP50-95 {result.metrics['map50_95']:.2f} on "
                                         f"{result.settings['dataset']} ({args.backend}, {source})")
 
 
 def run_latency(args: argparse.Namespace) -> int:
+    preflight(args)
     registry = load_registry(args.registry)
     if args.backend == "torch-cuda":
         return _torch_latency(args, registry)
@@ -100,23 +117,11 @@ def _torch_latency(args: argparse.Namespace, registry) -> int:
 def run_size(args: argparse.Namespace) -> int:
     from benchgen.measure.size import measure_size
 
+    preflight(args)
+
     result = measure_size(args.variant, weights=args.weights, registry=load_registry(args.registry), seed=args.seed)
     return _store(result, args.results, f"{result.variant}: {result.metrics['params_m']:.3f} M params, "
                                         f"{result.metrics['flops_g']:.3f} GFLOPs at {result.settings['input_size']} px")
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive (got {value})")
-    return value
 
 
 def register(subparsers) -> None:
@@ -132,9 +137,9 @@ def register(subparsers) -> None:
                           help="COCO annotation file (e.g. coco/annotations/instances_val2017.json)")
     evaluate.add_argument("--backend", choices=("ort-cpu", "ort-cuda", "tensorrt"), default="ort-cpu",
                           help="inference backend (default: %(default)s)")
-    evaluate.add_argument("--max-images", type=_positive_int, default=None,
+    evaluate.add_argument("--max-images", type=positive_int, default=None,
                           help="evaluate only the first N images (by image id)")
-    evaluate.add_argument("--workers", type=_positive_int, default=None,
+    evaluate.add_argument("--workers", type=positive_int, default=None,
                           help="threads decoding and pre/post-processing images (default: up to 4)")
     evaluate.add_argument("--no-cache", action="store_true", help="re-run inference even if detections are cached")
     evaluate.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -154,14 +159,14 @@ def register(subparsers) -> None:
     _common(latency)
     latency.add_argument("--backend", choices=("ort-cpu", "tensorrt", "torch-cuda"), default="ort-cpu",
                          help="runtime (default: %(default)s)")
-    latency.add_argument("--budget", type=_positive_float, default=None,
+    latency.add_argument("--budget", type=positive_float, default=None,
                          help="seconds of timed runs for ort-cpu and torch-cuda (default: 20 for ort-cpu, "
                               "10 for torch-cuda)")
     latency.add_argument("--compile", action="store_true",
                          help="torch-cuda: run torch.compile (Inductor) first; a separate, labelled setting")
     latency.add_argument("--no-cuda-graph", action="store_true",
                          help="torch-cuda: time eager forward calls instead of CUDA-graph replays (labelled)")
-    latency.add_argument("--threads", type=_positive_int, default=None,
+    latency.add_argument("--threads", type=positive_int, default=None,
                          help="ONNX Runtime intra-op threads (default: ONNX Runtime's choice)")
     latency.add_argument("--allow-busy", action="store_true",
                          help="time even while other processes load the machine (no waiting, no retries); the result "

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
-from benchgen.cli.render import add_site_arguments, render_from_args
+from benchgen.cli.options import positive_float, readable_dir, writable_dir
+from benchgen.cli.render import add_site_arguments, check_site_arguments, render_from_args
 from benchgen.errors import BackendUnavailable
+from benchgen.locks import exclusive
 from benchgen.refresh.plan import BACKEND_KINDS, plan
 from benchgen.refresh.run import Options, execute
 from benchgen.registry import load_registry
@@ -48,7 +51,20 @@ def available_backends(requested: list[str] | None, console: Console) -> dict[st
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     started = time.monotonic()
+    # everything a refresh writes is checked before minutes of measuring, not after
+    if args.dry_run:
+        readable_dir(args.results, "--results", missing_ok=True)
+    else:
+        writable_dir(args.results, "--results")
+        if not args.no_render:
+            check_site_arguments(args)
     registry = load_registry(args.registry)
+    # a second refresh waits, then plans from what the first wrote: nothing is measured twice
+    with nullcontext() if args.dry_run else exclusive(args.results, "refresh"):
+        return _refresh(args, registry, console, started)
+
+
+def _refresh(args: argparse.Namespace, registry, console: Console, started: float) -> int:
     results = load_results(args.results)
     machines = available_backends(args.backend, console)
     jobs = plan(registry, results, machines, only=args.only, backends=list(machines), force=args.force,
@@ -104,7 +120,7 @@ def register(subparsers) -> None:
                              "with them, mAP is measured too")
     parser.add_argument("--images", type=Path, default=None, help="COCO images directory for mAP")
     parser.add_argument("--annotations", type=Path, default=None, help="COCO instances JSON for mAP")
-    parser.add_argument("--latency-budget", type=float, default=20.0, metavar="SECONDS",
+    parser.add_argument("--latency-budget", type=positive_float, default=20.0, metavar="SECONDS",
                         help="time budget per CPU latency measurement (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights without checkpoints")
     parser.add_argument("--allow-busy", action="store_true",

@@ -57,6 +57,9 @@ def evaluate_accuracy(variant_id: str, images_dir: Path | None = None, annotatio
             "detections": len(run.results),
             "detections_file": str(run.detections_file),
             "from_cache": run.cached,
+            # incomplete images are scored as they decoded; the count says how much to trust the figure
+            "decode_warnings": len(run.decode_warnings),
+            "decode_warning_images": run.decode_warnings[:20],
             "inference_seconds": round(run.seconds, 3),
             "images_per_second": round(run.images_per_second, 2),
             "images_dir": str(dataset.images_dir),

@@ -16,19 +16,18 @@ import json
 import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import cv2
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 import benchgen
-from benchgen.errors import DatasetError
 from benchgen.measure.coco_eval import to_coco_results
 from benchgen.measure.dataset import CocoDataset
+from benchgen.measure.images import read_image
 from benchgen.measure.model_files import cache_root, short_hash
 from benchgen.measure.runners import Runner
 from benchgen.pipeline import Pipeline
@@ -43,6 +42,7 @@ class InferenceRun:
     cached: bool
     detections_file: Path
     key: str
+    decode_warnings: list[str] = field(default_factory=list)  # "<file>: <why>" for incomplete images
 
     @property
     def images_per_second(self) -> float:
@@ -84,11 +84,9 @@ def _progress(enabled: bool) -> Progress:
 
 
 def _load(pipeline: Pipeline, image_id: int, path: Path):
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise DatasetError(f"{path}: cannot be decoded as an image; replace the file or remove it from the annotations")
-    feeds, meta = pipeline.preprocess(image)
-    return image_id, feeds, meta
+    image = read_image(path, "replace the file or remove it from the annotations")
+    feeds, meta = pipeline.preprocess(image.pixels)
+    return image_id, feeds, meta, (f"{path.name}: {image.warning}" if image.warning else None)
 
 
 def _postprocess(pipeline: Pipeline, image_id: int, outputs, meta) -> list[dict]:
@@ -96,8 +94,10 @@ def _postprocess(pipeline: Pipeline, image_id: int, outputs, meta) -> list[dict]
 
 
 def run_images(runner: Runner, pipeline: Pipeline, dataset: CocoDataset, workers: int | None = None,
-               progress: bool = True) -> list[dict]:
-    """Detections of every dataset image in COCO results format, in image-id order."""
+               progress: bool = True, decode_warnings: list[str] | None = None) -> list[dict]:
+    """Detections of every dataset image in COCO results format, in image-id order.
+
+    Images that decoded but are incomplete are appended to `decode_warnings`."""
     workers = workers or max(2, min(4, os.cpu_count() or 2))
     pending: collections.deque[Future] = collections.deque()
     posts: list[Future] = []
@@ -114,7 +114,9 @@ def run_images(runner: Runner, pipeline: Pipeline, dataset: CocoDataset, workers
         for _ in range(2 * workers):  # enough queued that the backend never waits for a decode
             submit_next()
         while pending:
-            image_id, feeds, meta = pending.popleft().result()
+            image_id, feeds, meta, warning = pending.popleft().result()
+            if warning and decode_warnings is not None:
+                decode_warnings.append(warning)
             submit_next()
             outputs = runner.run(feeds)
             posts.append(pool.submit(_postprocess, pipeline, image_id, outputs, meta))
@@ -133,15 +135,17 @@ def read_cached(key: str) -> InferenceRun | None:
         results = json.loads((folder / "detections.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return None
-    return InferenceRun(results, run["image_ids"], run["seconds"], True, folder / "detections.json", key)
+    return InferenceRun(results, run["image_ids"], run["seconds"], True, folder / "detections.json", key,
+                        run.get("decode_warnings", []))
 
 
-def write_cache(key: str, material: dict, results: list[dict], image_ids: list[int], seconds: float) -> Path:
+def write_cache(key: str, material: dict, results: list[dict], image_ids: list[int], seconds: float,
+                decode_warnings: list[str] | None = None) -> Path:
     """detections.json first, run.json last: run.json's presence says the pair is complete."""
     folder = detections_dir(key)
     atomic_write_text(folder / "detections.json", json.dumps(results, separators=(",", ":")))
-    atomic_write_text(folder / "run.json", json.dumps({"key": material, "image_ids": image_ids, "seconds": seconds},
-                                                      indent=1))
+    atomic_write_text(folder / "run.json", json.dumps({"key": material, "image_ids": image_ids, "seconds": seconds,
+                                                       "decode_warnings": decode_warnings or []}, indent=1))
     return folder / "detections.json"
 
 
@@ -152,7 +156,8 @@ def detect(make_runner: Callable[[], Runner], pipeline: Pipeline, dataset: CocoD
         return cached
     runner = make_runner()
     start = time.perf_counter()
-    results = run_images(runner, pipeline, dataset, workers=workers, progress=progress)
+    warnings: list[str] = []
+    results = run_images(runner, pipeline, dataset, workers=workers, progress=progress, decode_warnings=warnings)
     seconds = time.perf_counter() - start
-    path = write_cache(key, material, results, dataset.image_ids, seconds)
-    return InferenceRun(results, dataset.image_ids, seconds, False, path, key)
+    path = write_cache(key, material, results, dataset.image_ids, seconds, warnings)
+    return InferenceRun(results, dataset.image_ids, seconds, False, path, key, warnings)

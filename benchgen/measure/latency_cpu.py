@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import cv2
 import numpy as np
 
 from benchgen.errors import BenchgenError
 from benchgen.measure.dataset import default_dataset_root
+from benchgen.measure.images import read_image
 from benchgen.measure import calibration, machine_load
 from benchgen.measure.contention import ContentionRule
 from benchgen.measure.latency_stats import StoppingRule, run_until_stable, summarize
@@ -53,9 +53,7 @@ def probe_image(path: Path | None = None) -> tuple[np.ndarray, str]:
     if path is None:
         image = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
         return image, "synthetic 640x480 noise (seed 0)"
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise BenchgenError(f"{path}: cannot be decoded as an image; give another --image")
+    image = read_image(path, "give another --image").pixels
     return image, f"{Path(path).name} ({image.shape[1]}x{image.shape[0]})"
 
 

@@ -7,6 +7,7 @@ cannot run code. Each family only says where its format keeps the state dict.
 
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 from collections.abc import Mapping
@@ -44,18 +45,55 @@ def load_file(path: str | os.PathLike) -> object:
         raise CheckpointError(f"{path}: cannot read the checkpoint (corrupt or not a PyTorch file): {exc}") from exc
 
 
-def tensors_only(state: object, path: str | os.PathLike, expected: str) -> Mapping[str, torch.Tensor]:
+def _state_dict_in(obj: object) -> object:
+    """The state dict inside any family's container (`ema` -> `module`, `model`, `state_dict`), or `obj`."""
+    if isinstance(obj, Mapping):
+        ema = obj.get("ema")
+        if isinstance(ema, Mapping) and isinstance(ema.get("module"), Mapping):
+            return ema["module"]
+        for key in ("model", "state_dict", "module"):
+            if isinstance(obj.get(key), Mapping):
+                return obj[key]
+    return obj
+
+
+def looks_like(obj: object) -> str | None:
+    """The family whose state-dict layout `obj` has (its top-level module names), if any."""
+    from benchgen.models import IMPLEMENTATIONS
+
+    state = _state_dict_in(obj)
+    if not isinstance(state, Mapping):
+        return None
+    prefixes = {str(key).split(".", 1)[0] for key in state}
+    for module in IMPLEMENTATIONS.values():
+        family = importlib.import_module(f"{module}.checkpoint")
+        if prefixes == set(family.KEY_PREFIXES):
+            return family.FAMILY_NAME
+    return None
+
+
+def other_family(obj: object, family: str | None) -> str:
+    """A sentence for the error when the file is another family's checkpoint, else ''."""
+    found = looks_like(obj)
+    if family is None or found is None or found == family:
+        return ""
+    return f"; it looks like a {found} checkpoint: use it with a {found} variant"
+
+
+def tensors_only(state: object, path: str | os.PathLike, expected: str,
+                 family: str | None = None) -> Mapping[str, torch.Tensor]:
     """`state` as a non-empty mapping of tensors; `expected` says what the family's file should hold."""
     if not isinstance(state, Mapping) or not state:
-        raise CheckpointError(f"{path}: {expected}")
+        raise CheckpointError(f"{path}: {expected}{other_family(state, family)}")
     not_tensors = [str(k) for k, v in state.items() if not isinstance(v, torch.Tensor)]
     if not_tensors:
-        raise CheckpointError(f"{path}: entries that are not tensors: {listing(not_tensors)}")
+        raise CheckpointError(f"{path}: entries that are not tensors: {listing(not_tensors)}"
+                              f"{other_family(state, family)}")
     return state
 
 
 def check_compatible(model: nn.Module, state: Mapping[str, torch.Tensor], path: str | os.PathLike,
-                     hint: str) -> None:
+                     hint: str, family: str | None = None) -> None:
     """Raise CheckpointError naming missing / unexpected keys and shape mismatches, if any."""
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
@@ -72,9 +110,13 @@ def check_compatible(model: nn.Module, state: Mapping[str, torch.Tensor], path: 
     if mismatched:
         problems.append(f"shape mismatches: {listing(mismatched)}")
     if problems:
+        found = other_family(state, family)
+        if found:  # the key lists of another architecture say nothing the family name does not
+            raise CheckpointError(f"{path}: not a {family} checkpoint{found}")
         raise CheckpointError(f"{path}: does not match this architecture ({hint}); " + "; ".join(problems))
 
 
-def load_strict(model: nn.Module, state: Mapping[str, torch.Tensor], path: str | os.PathLike, hint: str) -> None:
-    check_compatible(model, state, path, hint)
+def load_strict(model: nn.Module, state: Mapping[str, torch.Tensor], path: str | os.PathLike, hint: str,
+                family: str | None = None) -> None:
+    check_compatible(model, state, path, hint, family)
     model.load_state_dict(state, strict=True)

@@ -19,19 +19,18 @@ from markupsafe import Markup
 
 from benchgen import __version__
 from benchgen.errors import BenchgenError
+from benchgen.locks import exclusive
+from benchgen.paths import DEFAULT_DOCS, DEFAULT_TEMPLATES, PROJECT_ROOT
 from benchgen.registry.discrepancies import registry_discrepancies
 from benchgen.registry.schema import MEASURED_ONLY, METRICS, Family, Registry
 from benchgen.render.analysis import analyse_pair, latency_bases, pareto_front
 from benchgen.render.chart_data import chart_data, chart_data_script
-from benchgen.render.format import md_text, number, yaml_text
+from benchgen.render.format import number, yaml_text
 from benchgen.render.notes import Notes
+from benchgen.render.page_text import PageEnvironment, plain_text
 from benchgen.render.table_view import TableView, other_models_view, table_view
 from benchgen.results.merge import Table, build_table, machines
 from benchgen.results.schema import Result, result_json_schema
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
-DEFAULT_DOCS = PROJECT_ROOT / "docs"
 
 #: Paths under docs/ that belong to the renderer; everything else in docs/ is hand-written.
 GENERATED = ("index.md", "leaderboard.md", "compare", "families", "assets/generated", "assets/vendor")
@@ -68,21 +67,25 @@ class Views:
 
 
 def _environment(templates: Path) -> jinja2.Environment:
-    env = jinja2.Environment(
+    templates = Path(templates)
+    if not templates.is_dir():
+        raise BenchgenError(f"{templates}: templates directory not found; pass --templates DIR holding "
+                            f"the *.md.j2 templates (the project's are in {DEFAULT_TEMPLATES})")
+    env = PageEnvironment(
         loader=jinja2.FileSystemLoader(str(templates)),
-        autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["md"] = lambda text: Markup(md_text(text))
     env.filters["num"] = number
-    env.filters["yaml"] = lambda text: Markup(yaml_text(text))
+    env.filters["yaml"] = lambda text: Markup(yaml_text(plain_text(text)))
+    # benchgen's own HTML (units with <sup>), the only markup a template prints as it is
+    env.globals["metric_labels"] = {metric: Markup(spec["label"]) for metric, spec in METRICS.items()}
     # the columns of the reported-only tables (other models): measured-only metrics are never published
-    env.globals["metric_specs"] = {m: spec for m, spec in METRICS.items() if m not in MEASURED_ONLY}
+    env.globals["other_metrics"] = [m for m in METRICS if m not in MEASURED_ONLY]
     # reported-only tables hold CPU figures from other runtimes (OpenVINO, MNN), so no "ONNX" in the header
-    env.globals["other_labels"] = {"latency_cpu_ms": "CPU (ms)"}
+    env.globals["other_labels"] = {"latency_cpu_ms": Markup("CPU (ms)")}
     return env
 
 
@@ -205,10 +208,16 @@ def copy_vendor(destination: Path, node_modules: Path | None = None) -> None:
 
 def render_site(registry: Registry, results: list[Result], docs: Path = DEFAULT_DOCS,
                 templates: Path = DEFAULT_TEMPLATES, node_modules: Path | None = None) -> list[Path]:
-    """Render into a staging directory, then swap each generated path into docs/."""
+    """Render into a staging directory, then swap each generated path into docs/.
+
+    Holds the docs tree's lock: a second render waits instead of swapping the same paths."""
     docs = Path(docs)
-    docs.mkdir(parents=True, exist_ok=True)
     renderer = SiteRenderer(registry, results, templates)
+    with exclusive(docs, "render"):
+        return _render_into(renderer, docs, node_modules)
+
+
+def _render_into(renderer: SiteRenderer, docs: Path, node_modules: Path | None) -> list[Path]:
     staging = Path(tempfile.mkdtemp(prefix=".render-", dir=docs))
     try:
         for relative, text in renderer.files().items():

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from dataclasses import dataclass, field
+
+from markupsafe import Markup
 
 from benchgen.registry.discrepancies import Discrepancy, find_discrepancy
 from benchgen.registry.schema import MEASURED_ONLY, METRICS, OtherModel, ReportedValue
@@ -14,6 +15,7 @@ from benchgen.results.merge import Cell, Table
 from benchgen.results.schema import Result, unstable_reasons
 from benchgen.render.format import number
 from benchgen.render.notes import Note, Notes
+from benchgen.render.page_text import page_text
 
 
 @dataclass
@@ -143,11 +145,12 @@ def shown_metrics(table: Table) -> list[str]:
         row.cells[m].measured is not None or row.cells[m].failure is not None for row in table.rows)]
 
 
-def column_label(metric: str, table: Table) -> str:
-    """The header (HTML): the metric's label, and the GPU for a column timed on this view's GPU."""
-    label = METRICS[metric]["label"]
+def column_label(metric: str, table: Table) -> Markup:
+    """The header (benchgen's own HTML): the metric's label, and the GPU for a column timed on this
+    view's GPU; the GPU name comes from a result file, so it goes through the one escaping path."""
+    label = Markup(METRICS[metric]["label"])
     if metric in GPU_COLUMNS and table.machine is not None and table.machine.gpu:
-        label += f'<br><span class="bg-column-gpu">{html.escape(table.machine.gpu)}</span>'
+        label += Markup('<br><span class="bg-column-gpu">') + page_text(table.machine.gpu) + Markup("</span>")
     return label
 
 

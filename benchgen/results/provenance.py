@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 import benchgen
+from benchgen.errors import BenchgenError
 from benchgen.results.schema import Machine, Provenance
 
 #: Libraries whose versions change what a measurement means.
@@ -109,8 +110,12 @@ def current_machine(gpu: str | None = None, gpu_driver: str | None = None, cuda:
     host = host_id()
     derived = f"gpu-{slugify(gpu)}-{host}" if gpu else f"cpu-{slugify(cpu)}-{count}c-{host}"
     label = f"{gpu}, host {host}" if gpu else f"{cpu} ({count} cores), host {host}"
+    chosen = os.environ.get("BENCHGEN_MACHINE_ID")
+    if chosen is not None and not re.fullmatch(Machine.model_fields["id"].metadata[0].pattern, chosen):
+        raise BenchgenError(f"BENCHGEN_MACHINE_ID={chosen!r}: not a machine id (lower-case letters, digits, "
+                            f"'.', '_', '-', starting with a letter or digit, e.g. {derived!r}); fix or unset it")
     return Machine(
-        id=os.environ.get("BENCHGEN_MACHINE_ID", derived),
+        id=chosen or derived,
         label=os.environ.get("BENCHGEN_MACHINE_LABEL", label),
         cpu=cpu,
         cpu_count=count,

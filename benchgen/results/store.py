@@ -15,9 +15,10 @@ from pydantic import ValidationError
 
 from benchgen.atomic_files import reserve_temp_path
 from benchgen.errors import ResultsError
-from benchgen.results.schema import Result
+from benchgen.paths import DEFAULT_RESULTS_DIR
+from benchgen import __version__
+from benchgen.results.schema import SCHEMA_VERSION, Result
 
-DEFAULT_RESULTS_DIR = Path("results")
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -46,10 +47,20 @@ def write_result(result: Result, root: Path = DEFAULT_RESULTS_DIR) -> Path:
 
 def read_result(path: Path) -> Result:
     try:
-        return Result.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        _check_version(path, data)
+        return Result.model_validate(data)
     except (json.JSONDecodeError, ValidationError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path}: not a valid benchgen result ({exc.__class__.__name__}: {exc}); "
                            "delete it or re-run the measurement") from None
+
+
+def _check_version(path: Path, data: object) -> None:
+    """A file from a newer benchgen is valid data this one cannot read: deleting it would lose it."""
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+        raise ResultsError(f"{path}: written by a newer benchgen (result schema_version {version}; this benchgen "
+                           f"{__version__} reads version {SCHEMA_VERSION}); upgrade benchgen to read it")
 
 
 def load_results(root: Path = DEFAULT_RESULTS_DIR) -> list[Result]:

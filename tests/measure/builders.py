@@ -119,3 +119,15 @@ def require_shared(*paths: Path) -> None:
         if not path.exists():
             pytest.skip(f"{path} not present (the shared data beside the project)")
 
+
+
+def build_huge_png(path: Path) -> Path:
+    """A valid PNG header claiming 100000 x 100000 pixels, with (almost) no pixel data."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
+    return path

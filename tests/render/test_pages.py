@@ -79,7 +79,7 @@ def test_registry_text_is_escaped_in_markdown(make_registry):
     registry = make_registry(docs)
     page = SiteRenderer(registry, []).compare_page(*registry.families)
     assert "<script>" not in page
-    assert "&lt;script&gt;" in page and r"\*bold\*" in page
+    assert "&lt;script&gt;" in page and "&#42;bold&#42;" in page
 
 
 def test_other_models_appear_on_the_family_page_only_and_marked_reported(make_registry):

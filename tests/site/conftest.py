@@ -18,13 +18,17 @@ from tests.conftest import REPO
 
 
 def build_site(workdir: Path, registry_dir: Path | None = None, results_dir: Path | None = None,
-               site_url: str | None = None) -> Path:
-    """Copy the hand-written site sources, render generated pages, build; return the site directory."""
+               site_url: str | None = None, notebooks: bool = True) -> Path:
+    """Copy the hand-written site sources, render generated pages, build; return the site directory.
+
+    `notebooks=False` leaves the notebook out: mkdocs-jupyter executes it, which costs CPU time a
+    test of the generated pages does not need."""
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "mkdocs.yml", workdir / "mkdocs.yml")
     generated = {REPO / "docs" / g for g in GENERATED}
     shutil.copytree(REPO / "docs", workdir / "docs",
-                    ignore=lambda d, names: [n for n in names if Path(d) / n in generated or n.startswith(".")])
+                    ignore=lambda d, names: [n for n in names if Path(d) / n in generated or n.startswith(".")
+                                             or (not notebooks and n.endswith(".ipynb"))])
     results_dir = results_dir or workdir / "results"
     render_site(load_registry(registry_dir), load_results(results_dir), docs=workdir / "docs")
     env = {**os.environ, "BENCHGEN_RESULTS": str(results_dir), "NO_MKDOCS_2_WARNING": "1"}

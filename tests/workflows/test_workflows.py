@@ -1,5 +1,6 @@
 """The GitHub workflows are checked against the GitHub Actions schema and for what they must do."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -57,6 +58,20 @@ def test_refresh_workflow_runs_on_gpu_runners_and_opens_a_pull_request():
 def test_actions_are_pinned_to_a_version(path):
     for use in _uses(yaml.safe_load(path.read_text())):
         assert "@" in use, use
+
+
+#: owners whose actions may be referenced by a (movable) tag; everyone else is pinned by commit
+TRUSTED_OWNERS = ("actions/",)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_third_party_actions_are_pinned_by_commit_sha(path):
+    """A tag can be moved to other code; a job holding a write token must run the code that was reviewed."""
+    for use in _uses(yaml.safe_load(path.read_text())):
+        if use.startswith(TRUSTED_OWNERS) or use.startswith("./"):
+            continue
+        ref = use.rsplit("@", 1)[1]
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{path.name}: {use} is not pinned to a full commit SHA"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)

@@ -15,6 +15,10 @@ from torch import nn
 
 from benchgen.models.checkpoint_io import load_file, load_strict, tensors_only
 
+FAMILY_NAME = "DAMO-YOLO"
+#: top-level modules of the state dict: how a checkpoint given to the wrong family is recognised
+KEY_PREFIXES = ("backbone", "neck", "head")
+
 
 def read_checkpoint(path: str | os.PathLike) -> Mapping[str, torch.Tensor]:
     """The state dict stored in `path` (official .pth or bare state dict)."""
@@ -22,10 +26,10 @@ def read_checkpoint(path: str | os.PathLike) -> Mapping[str, torch.Tensor]:
     if isinstance(obj, Mapping) and "model" in obj and isinstance(obj["model"], Mapping):
         obj = obj["model"]
     return tensors_only(obj, Path(path), "not a DAMO-YOLO checkpoint: expected a state dict or a dict with a "
-                                         "'model' state dict")
+                                         "'model' state dict", FAMILY_NAME)
 
 
 def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> None:
     """Load an official checkpoint into the train-mode `model` (strict), or raise CheckpointError."""
     load_strict(model, read_checkpoint(path), path,
-                "wrong variant, or a deploy-form/non-official file?")
+                "wrong variant, or a deploy-form/non-official file?", FAMILY_NAME)

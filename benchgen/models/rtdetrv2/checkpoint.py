@@ -14,7 +14,11 @@ import torch
 from torch import nn
 
 from benchgen.errors import CheckpointError
-from benchgen.models.checkpoint_io import load_file, load_strict, tensors_only
+from benchgen.models.checkpoint_io import load_file, load_strict, other_family, tensors_only
+
+FAMILY_NAME = "RT-DETRv2"
+#: top-level modules of the state dict: how a checkpoint given to the wrong family is recognised
+KEY_PREFIXES = ("backbone", "encoder", "decoder")
 
 
 def read_checkpoint(path: str | os.PathLike) -> Mapping[str, torch.Tensor]:
@@ -28,12 +32,12 @@ def read_checkpoint(path: str | os.PathLike) -> Mapping[str, torch.Tensor]:
             obj = obj["model"]
         else:
             raise CheckpointError(f"{path}: a training checkpoint without weights: neither 'ema' -> 'module' "
-                                  "nor 'model' holds a state dict")
+                                  f"nor 'model' holds a state dict{other_family(obj, FAMILY_NAME)}")
     return tensors_only(obj, Path(path), "not an RT-DETRv2 checkpoint: expected a state dict, or a dict with an "
-                                         "'ema' -> 'module' or a 'model' state dict")
+                                         "'ema' -> 'module' or a 'model' state dict", FAMILY_NAME)
 
 
 def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> None:
     """Load an official checkpoint into the train-mode `model` (strict), or raise CheckpointError."""
     load_strict(model, read_checkpoint(path), path,
-                "a checkpoint of another variant, or not an official RT-DETRv2 train-mode file?")
+                "a checkpoint of another variant, or not an official RT-DETRv2 train-mode file?", FAMILY_NAME)

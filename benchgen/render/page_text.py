@@ -1,0 +1,78 @@
+"""The one way text from the registry or a result reaches a page.
+
+Registry files and result files are untrusted input: results arrive from other machines and
+from pull requests. A generated page is Markdown with raw HTML blocks inside, read by
+Python-Markdown (with attr_list, tables, ...) and then by a browser, so a string must be inert
+in every one of those contexts at once. Backslash escapes only work in Markdown text and show
+up verbatim inside HTML blocks and attributes; numeric character references mean the same
+character everywhere, so every character that could start markup (HTML, Markdown links and
+images, emphasis, code spans, tables, attribute lists, Jinja) becomes one.
+
+The Jinja environment applies this to every string a template prints or looks up (attribute,
+item, `join`), so no template can forget it. Only `Markup` built in Python passes unchanged;
+templates have no `safe` filter to bypass it.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+import jinja2
+from jinja2.filters import make_attrgetter
+from markupsafe import Markup
+
+#: Characters that can start markup in some context of a page. Left alone: `( ) !` (a link or an
+#: image needs a `[` first), and `. - + / : = %` (they only matter at the start of a line or inside a
+#: URL, which escaped text cannot produce), so numbers, dates and ids keep their plain spelling.
+_SPECIAL = "&<>\"'\\`*_{}[]#|~^"
+_TABLE = {ord(c): f"&#{ord(c)};" for c in _SPECIAL} | {
+    ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"}
+
+#: Filters that turn a plain string into Markup with HTML escaping only (or none): they would let
+#: Markdown through, and templates do not need them.
+_UNSAFE_FILTERS = ("safe", "forceescape", "replace", "urlize", "tojson", "xmlattr")
+
+
+def page_text(value: object) -> Markup:
+    """`value` as inert page text; `Markup` (HTML built by benchgen itself) is returned unchanged."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(str(value).translate(_TABLE))
+
+
+def plain_text(value: object) -> str:
+    """The original text behind `page_text`, for contexts with their own quoting (YAML front matter)."""
+    return html.unescape(str(value)) if isinstance(value, Markup) else str(value)
+
+
+@jinja2.pass_environment
+def _join(env: jinja2.Environment, value: Iterable, d: str = "", attribute: str | None = None) -> Markup:
+    if attribute is not None:
+        value = map(make_attrgetter(env, attribute), value)
+    return page_text(d).join(page_text(v) for v in value)
+
+
+class PageEnvironment(jinja2.Environment):
+    """A Jinja environment in which untrusted strings cannot become markup.
+
+    Every string printed, joined, or reached through an attribute or item lookup goes through
+    `page_text` (so even `~` concatenation with a macro's Markup cannot let one through raw).
+    Strings inside lists are escaped when they are printed or joined.
+    """
+
+    def __init__(self, **options) -> None:
+        super().__init__(autoescape=True, finalize=page_text, **options)
+        for name in _UNSAFE_FILTERS:
+            del self.filters[name]
+        self.filters["join"] = _join
+
+    def getattr(self, obj, attribute):
+        return _escaped(super().getattr(obj, attribute))
+
+    def getitem(self, obj, argument):
+        return _escaped(super().getitem(obj, argument))
+
+
+def _escaped(value: object) -> object:
+    return page_text(value) if isinstance(value, str) else value
