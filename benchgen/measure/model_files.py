@@ -18,7 +18,7 @@ from typing import Any
 
 import benchgen
 from benchgen.atomic_files import reserve_temp_path
-from benchgen.decoders import make_pipeline as make_decoder_pipeline
+from benchgen.decoders.resolve import pipeline_for
 from benchgen.errors import BenchgenError, CheckpointError
 from benchgen.models.source_hash import implementation_source_hash
 from benchgen.pipeline import Pipeline
@@ -136,7 +136,8 @@ def resolve_model(variant_id: str, weights: Path | None = None, seed: int = 0,
             raise BenchgenError(f"{variant.id} is measured from its registry ONNX file ({variant.onnx}), which holds "
                                 "its weights; --weights applies only to families benchgen exports itself")
         onnx_path = registry_onnx_path(family, variant)
-        pipeline = make_decoder_pipeline(family.decoder, variant.input_size)
+        _, pipeline = pipeline_for(onnx_path, family.decoding(variant), variant.input_size,
+                                   where=f"registry entry {family.id}/{variant.id}")
         return ModelFiles(family, variant, onnx_path, sha256_file(onnx_path), pipeline, "registry onnx")
     if weights is not None and not Path(weights).is_file():
         raise CheckpointError(f"{weights}: weights file not found; pass the official checkpoint of {variant.id} "

@@ -35,9 +35,9 @@ def _error(tmp_path, doc) -> str:
 
 def test_missing_key_names_file_and_key(tmp_path):
     doc = family_doc("alpha", "Alpha", [variant_doc("alpha-s", "s", 40, 2, 10)])
-    del doc["license"]
+    del doc["name"]
     message = _error(tmp_path, doc)
-    assert "bad.yaml" in message and "license" in message and "Field required" in message
+    assert "bad.yaml" in message and "name" in message and "Field required" in message
 
 
 def test_nested_key_path_is_named(tmp_path):
@@ -59,10 +59,10 @@ def test_invalid_yaml_names_file(tmp_path):
     assert "bad.yaml" in message and "not valid YAML" in message
 
 
-def test_bring_your_own_onnx_needs_decoder_and_files(tmp_path):
+def test_bring_your_own_onnx_needs_its_files(tmp_path):
     doc = family_doc("alpha", "Alpha", [variant_doc("alpha-s", "s", 40, 2, 10)], implementation=None)
     message = _error(tmp_path, doc)
-    assert "decoder" in message and "alpha-s" in message
+    assert "'onnx' file" in message and "alpha-s" in message
 
 
 def test_duplicate_variant_across_files(tmp_path):
