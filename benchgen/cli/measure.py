@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchgen.registry import load_registry
+from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.results.schema import Result
 from benchgen.results.store import DEFAULT_RESULTS_DIR, write_result
 
@@ -22,7 +22,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for random weights when --weights is absent")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS_DIR,
                         help="results directory (default: %(default)s)")
-    parser.add_argument("--registry", type=Path, default=None, help="registry directory (default: the embedded one)")
+    add_registry_arguments(parser)
 
 
 def _store(result: Result, results_dir: Path, summary: str) -> int:
@@ -36,7 +36,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     result = evaluate_accuracy(args.variant, images_dir=args.images, annotations=args.annotations,
                                weights=args.weights, backend=args.backend, max_images=args.max_images,
-                               registry=load_registry(args.registry), progress=not args.no_progress,
+                               registry=registry_from_args(args), progress=not args.no_progress,
                                use_cache=not args.no_cache, workers=args.workers, seed=args.seed)
     print("\n".join(result.details["coco_summary"]))
     details = result.details
@@ -47,7 +47,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def run_latency(args: argparse.Namespace) -> int:
-    registry = load_registry(args.registry)
+    registry = registry_from_args(args)
     if args.backend == "tensorrt":
         from benchgen.measure.latency_gpu import measure_trt_latency
 
@@ -72,7 +72,7 @@ def run_latency(args: argparse.Namespace) -> int:
 def run_size(args: argparse.Namespace) -> int:
     from benchgen.measure.size import measure_size
 
-    result = measure_size(args.variant, weights=args.weights, registry=load_registry(args.registry), seed=args.seed)
+    result = measure_size(args.variant, weights=args.weights, registry=registry_from_args(args), seed=args.seed)
     return _store(result, args.results, f"{result.variant}: {result.metrics['params_m']:.3f} M params, "
                                         f"{result.metrics['flops_g']:.3f} GFLOPs at {result.settings['input_size']} px")
 

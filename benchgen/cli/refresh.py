@@ -13,7 +13,7 @@ from benchgen.cli.render import add_site_arguments, render_from_args
 from benchgen.errors import BackendUnavailable
 from benchgen.refresh.plan import BACKEND_KINDS, plan
 from benchgen.refresh.run import Options, execute
-from benchgen.registry import load_registry
+from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.results.provenance import current_machine
 from benchgen.results.store import load_results
 
@@ -41,7 +41,7 @@ def available_backends(requested: list[str] | None, console: Console) -> dict[st
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     started = time.monotonic()
-    registry = load_registry(args.registry)
+    registry = registry_from_args(args)
     results = load_results(args.results)
     machines = available_backends(args.backend, console)
     jobs = plan(registry, results, machines, only=args.only, backends=list(machines), force=args.force,

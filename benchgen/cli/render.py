@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchgen.registry import load_registry
+from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.render.pages import DEFAULT_DOCS, DEFAULT_TEMPLATES, render_site
 from benchgen.results.store import DEFAULT_RESULTS_DIR, load_results
 
 
 def add_site_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--registry", type=Path, default=None,
-                        help="directory of registry YAML files (default: the embedded registry)")
+    add_registry_arguments(parser)
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS_DIR,
                         help="results directory (default: %(default)s)")
     parser.add_argument("--docs", type=Path, default=DEFAULT_DOCS, help="MkDocs docs directory to write into")
@@ -20,7 +19,7 @@ def add_site_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def render_from_args(args: argparse.Namespace) -> int:
-    registry = load_registry(args.registry)
+    registry = registry_from_args(args)
     results = load_results(args.results)
     written = render_site(registry, results, docs=args.docs, templates=args.templates)
     pages = [p for p in written if p.suffix == ".md"]

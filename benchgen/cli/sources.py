@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchgen.registry import load_registry
+from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.registry.discrepancies import TOLERANCES, registry_discrepancies
 from benchgen.render.table_view import describe_reported
 
 
 def run(args: argparse.Namespace) -> int:
-    registry = load_registry(args.registry)
+    registry = registry_from_args(args)
     found = registry_discrepancies(registry)
     if not found:
         print("no disagreements between reported sources")
@@ -32,5 +32,5 @@ def register(subparsers) -> None:
         "sources", help="list reported figures whose published sources disagree",
         description="List every registry figure with several reported values that differ by more than the "
                     "tolerance (latency and sizes 5 % relative, mAP 0.2 AP), with each source.")
-    parser.add_argument("--registry", type=Path, default=None, help="registry directory (default: embedded)")
+    add_registry_arguments(parser)
     parser.set_defaults(func=run)
