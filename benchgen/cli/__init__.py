@@ -16,6 +16,7 @@ VERB_MODULES = (
     "benchgen.cli.export",
     "benchgen.cli.measure",
     "benchgen.cli.sources",
+    "benchgen.cli.listing",
 )
 
 

@@ -7,6 +7,7 @@ backend that cannot run here is one line on stderr, exit code 2, and no file.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
@@ -23,11 +24,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS_DIR,
                         help="results directory (default: %(default)s)")
     add_registry_arguments(parser)
+    parser.add_argument("--json", action="store_true",
+                        help="print the result (as stored, plus its file path) as JSON instead of the summary")
 
 
-def _store(result: Result, results_dir: Path, summary: str) -> int:
+def _store(result: Result, results_dir: Path, summary: str, as_json: bool = False) -> int:
     path = write_result(result, results_dir)
-    print(f"{summary} -> {path}")
+    if as_json:
+        print(json.dumps({"file": str(path), **result.model_dump(mode="json")}, indent=2))
+    else:
+        print(f"{summary} -> {path}")
     return 0
 
 
@@ -38,12 +44,13 @@ def run_eval(args: argparse.Namespace) -> int:
                                weights=args.weights, backend=args.backend, max_images=args.max_images,
                                registry=registry_from_args(args), progress=not args.no_progress,
                                use_cache=not args.no_cache, workers=args.workers, seed=args.seed)
-    print("\n".join(result.details["coco_summary"]))
     details = result.details
     source = "cached detections" if details["from_cache"] else f"{details['images_per_second']:.1f} img/s"
-    print(f"detections: {details['detections_file']}")
+    if not args.json:
+        print("\n".join(result.details["coco_summary"]))
+        print(f"detections: {details['detections_file']}")
     return _store(result, args.results, f"{result.variant}: mAP50-95 {result.metrics['map50_95']:.2f} on "
-                                        f"{result.settings['dataset']} ({args.backend}, {source})")
+                                        f"{result.settings['dataset']} ({args.backend}, {source})", args.json)
 
 
 def run_latency(args: argparse.Namespace) -> int:
@@ -56,7 +63,7 @@ def run_latency(args: argparse.Namespace) -> int:
         stats = result.details["gpu_compute"]
         return _store(result, args.results, f"{result.variant}: TensorRT FP16 GPU compute median {stats['median']:.3f} "
                                             f"ms, p90 {stats['p90']:.3f} ms over {stats['runs']} runs on "
-                                            f"{result.settings['gpu']}")
+                                            f"{result.settings['gpu']}", args.json)
     from benchgen.measure.latency_cpu import measure_cpu_latency
 
     result = measure_cpu_latency(args.variant, weights=args.weights, budget_s=args.budget, threads=args.threads,
@@ -66,7 +73,7 @@ def run_latency(args: argparse.Namespace) -> int:
              else f"end-to-end not timed ({result.details['end_to_end_skipped']})")
     summary = (f"{result.variant}: ORT CPU network median {net['median']:.2f} ms (p90 {net['p90']:.2f}, "
                f"{net['runs']} runs), {after} [threads {result.settings['intra_op_threads']}]")
-    return _store(result, args.results, summary)
+    return _store(result, args.results, summary, args.json)
 
 
 def run_size(args: argparse.Namespace) -> int:
@@ -74,7 +81,7 @@ def run_size(args: argparse.Namespace) -> int:
 
     result = measure_size(args.variant, weights=args.weights, registry=registry_from_args(args), seed=args.seed)
     return _store(result, args.results, f"{result.variant}: {result.metrics['params_m']:.3f} M params, "
-                                        f"{result.metrics['flops_g']:.3f} GFLOPs at {result.settings['input_size']} px")
+                                        f"{result.metrics['flops_g']:.3f} GFLOPs at {result.settings['input_size']} px", args.json)
 
 
 def _positive_int(text: str) -> int:

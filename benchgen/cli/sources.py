@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import json
 
 from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.registry.discrepancies import TOLERANCES, registry_discrepancies
@@ -13,6 +13,11 @@ from benchgen.render.table_view import describe_reported
 def run(args: argparse.Namespace) -> int:
     registry = registry_from_args(args)
     found = registry_discrepancies(registry)
+    if args.json:
+        print(json.dumps([{"family": family.id, "variant": variant.id, "metric": d.metric, "summary": d.describe(),
+                           "values": [v.model_dump(mode="json") for v in d.values]}
+                          for family, variant, d in found], indent=2))
+        return 0
     if not found:
         print("no disagreements between reported sources")
         return 0
@@ -33,4 +38,5 @@ def register(subparsers) -> None:
         description="List every registry figure with several reported values that differ by more than the "
                     "tolerance (latency and sizes 5 % relative, mAP 0.2 AP), with each source.")
     add_registry_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print the disagreements as JSON")
     parser.set_defaults(func=run)
