@@ -65,7 +65,10 @@ def run_latency(args: argparse.Namespace) -> int:
                                             f"ms, p90 {stats['p90']:.3f} ms over {stats['runs']} runs on "
                                             f"{result.settings['gpu']}", args.json)
     from benchgen.measure.latency_cpu import measure_cpu_latency
+    from benchgen.measure.model_files import progress_note
 
+    progress_note(f"timing {args.variant} with ONNX Runtime on the CPU: warm-up, then up to {args.budget:g} s of "
+                  "timed runs (until the median's 95 % interval is within ±1 %)")
     result = measure_cpu_latency(args.variant, weights=args.weights, budget_s=args.budget, threads=args.threads,
                                  registry=registry, image=args.image, seed=args.seed)
     net, e2e = result.details["network"], result.details.get("end_to_end")
@@ -128,8 +131,9 @@ def register(subparsers) -> None:
     _common(latency)
     latency.add_argument("--backend", choices=("ort-cpu", "tensorrt"), default="ort-cpu",
                          help="runtime (default: %(default)s)")
-    latency.add_argument("--budget", type=_positive_float, default=20.0,
-                         help="seconds of timed runs for ort-cpu (default: %(default)s)")
+    latency.add_argument("--latency-budget", "--budget", dest="budget", type=_positive_float, default=20.0,
+                         metavar="SECONDS",
+                         help="seconds of timed runs for ort-cpu, the same option as refresh's (default: %(default)s)")
     latency.add_argument("--threads", type=_positive_int, default=None,
                          help="ONNX Runtime intra-op threads (default: ONNX Runtime's choice)")
     latency.add_argument("--image", type=Path, default=None,

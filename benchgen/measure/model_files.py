@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -108,6 +110,11 @@ def registry_onnx_path(family: Family, variant: Variant) -> Path:
     return resolved
 
 
+def progress_note(text: str) -> None:
+    """One line on stderr for a step that is long and otherwise silent (stdout stays for results and --json)."""
+    print(f"benchgen: {text}", file=sys.stderr, flush=True)
+
+
 def exported_onnx(family: Family, variant: Variant, weights: Path | None, seed: int) -> Path:
     from benchgen.models import implementation  # imports torch: only for families that need it
 
@@ -120,11 +127,15 @@ def exported_onnx(family: Family, variant: Variant, weights: Path | None, seed: 
     if path.is_file():
         return path
     tmp = reserve_temp_path(path)
+    source = f"weights {weights.name}" if weights else f"random weights, seed {seed}"
+    progress_note(f"exporting {variant.id} to ONNX ({source}); this takes 30-40 s, once per weights and model code")
+    started = time.monotonic()
     try:
         module.export_onnx(variant.id, tmp, weights=weights, seed=seed)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    progress_note(f"exported {variant.id} in {time.monotonic() - started:.0f} s -> {path}")
     return path
 
 
