@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from benchgen.decoders.base import NORMALISED, Decoded, DecoderPipeline, cxcywh_to_xyxy, feed_names
+from benchgen.decoders.grids import anchor_points
 from benchgen.decoders.onnx_info import OnnxInfo
 from benchgen.decoders.preprocess import Convention
 from benchgen.decoders.spec import BuildContext, DecoderSpec
@@ -37,11 +38,13 @@ def check(info: OnnxInfo, input_size: int) -> str | None:
 
 
 def recognise(info: OnnxInfo, input_size: int) -> bool:
-    """Queries outnumber values per query (300 x 84); a raw head is the other way round."""
+    """Queries outnumber values per query (300 x 84; a transposed raw head is the other way round), and
+    their count is not one row per anchor point of a stride-8/16/32 grid (YOLOX's 3549 x 85 at 416 px)."""
     if check(info, input_size) is not None:
         return False
     queries, width = info.outputs[0].shape[1:]
-    return isinstance(queries, int) and isinstance(width, int) and width < queries
+    per_anchor = {anchor_points(input_size), 3 * anchor_points(input_size)}  # anchor-free, 3 anchors (YOLOv5)
+    return isinstance(queries, int) and isinstance(width, int) and width < queries and queries not in per_anchor
 
 
 def make_decode(options: dict):
