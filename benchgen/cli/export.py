@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.errors import BenchgenError
 from benchgen.models import implementation
-from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,10 +23,10 @@ def decoder_of(family: Family, variant: Variant) -> str:
     if family.implementation is not None:
         return f"implementation {family.implementation}"
     from benchgen.decoders.resolve import resolve_name
-    from benchgen.registry.decoder_check import _onnx_path
+    from benchgen.registry.decoder_check import onnx_path_if_present
 
     decoding = family.decoding(variant)
-    path = _onnx_path(variant.onnx)
+    path = onnx_path_if_present(variant.onnx)
     try:
         name = resolve_name(decoding["decoder"], path, variant.input_size, f"variant {variant.id}") \
             if path is not None or decoding["decoder"] != "auto" else None

@@ -9,11 +9,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from benchgen.cli.registry_args import registry_from_args
 from benchgen.cli.render import add_site_arguments, render_from_args
 from benchgen.errors import BackendUnavailable
 from benchgen.refresh.plan import BACKEND_KINDS, plan
 from benchgen.refresh.run import Options, execute
-from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.results.provenance import current_machine
 from benchgen.results.store import load_results
 

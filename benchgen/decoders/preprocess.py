@@ -81,7 +81,7 @@ def transform(image_bgr: np.ndarray, size: tuple[int, int], convention: Conventi
     return np.ascontiguousarray(tensor.transpose(2, 0, 1)[None]), meta
 
 
-def category_table(class_map: Any, num_classes: int | None = None) -> np.ndarray | None:
+def category_table(class_map: Any) -> np.ndarray | None:
     """Class index -> COCO category id; None for 'coco-ids' (the outputs already are ids)."""
     if class_map in (None, "coco80"):
         return np.asarray(COCO_CATEGORY_IDS, dtype=np.int64)

@@ -14,7 +14,7 @@ from benchgen.errors import BenchgenError, RegistryError
 from benchgen.registry.schema import Family
 
 
-def _onnx_path(value: str) -> Path | None:
+def onnx_path_if_present(value: str) -> Path | None:
     from benchgen.measure.model_files import project_root  # lazy: measure imports the registry
 
     path = Path(value)
@@ -35,7 +35,7 @@ def check_family_decoders(family: Family, source: Path) -> None:
         try:
             name = decoding["decoder"]
             if name == AUTO:
-                path = _onnx_path(variant.onnx)
+                path = onnx_path_if_present(variant.onnx)
                 if path is None:
                     continue  # checked when the file exists and is first used
                 name = detect_decoder(read_onnx_info(path), variant.input_size, where)

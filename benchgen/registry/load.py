@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
-
-import os
 
 from benchgen.errors import RegistryError
 from benchgen.registry.decoder_check import check_family_decoders
