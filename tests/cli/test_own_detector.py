@@ -7,6 +7,7 @@ import onnx
 import pytest
 
 from benchgen.cli import main
+from benchgen.decoders.grids import anchor_points
 from benchgen.registry.load import load_registries
 from benchgen.results.store import load_results
 from tests.decoders.builders import constant_onnx, five_line_registry
@@ -51,18 +52,40 @@ def test_an_id_clash_between_directories_names_both_files(tmp_path, capsys):
     assert "clash/yolox.yaml" in err and "registry/data/yolox.yaml" in err and "already defined" in err
 
 
-def test_five_lines_refresh_put_the_model_on_the_leaderboard_and_compare_pages(tmp_path, capsys):
+def _format_file(tmp_path, fmt: str, size: int = 64):
+    """A tiny file of each format a user may bring, recognisable by `decoder: auto` from five lines."""
+    if fmt == "end2end":
+        return _end2end(tmp_path, size)
+    if fmt == "ultralytics":
+        raw = np.zeros((1, 84, anchor_points(size)), np.float32)
+        raw[0, :4, 0], raw[0, 4, 0] = [24, 24, 32, 32], 0.9
+        return constant_onnx(tmp_path / "mine.onnx", {"output0": raw}, size,
+                             metadata={"author": "Ultralytics", "task": "detect", "end2end": "False"})
+    if fmt == "detr":
+        logits = np.full((1, 10, 92), -5.0, np.float32)
+        logits[0, 0, 1] = 5.0
+        return constant_onnx(tmp_path / "mine.onnx", {"pred_logits": logits,
+                                                      "pred_boxes": np.full((1, 10, 4), 0.3, np.float32)}, size)
+    return constant_onnx(tmp_path / "mine.onnx", {"labels": np.zeros((1, 5), np.int64),
+                                                  "boxes": np.full((1, 5, 4), 0.2, np.float32),
+                                                  "scores": np.full((1, 5), 0.5, np.float32)}, size,
+                         sizes_input="orig_target_sizes", scale_by_sizes="boxes")
+
+
+@pytest.mark.parametrize("fmt", ["ultralytics", "end2end", "detr", "nms-in-graph"])
+def test_five_lines_refresh_put_the_model_on_the_leaderboard_and_compare_pages(tmp_path, capsys, fmt):
     """The issue's done-when: `benchgen refresh --registry mydir` with nothing but the five lines."""
     mine = tmp_path / "mydir"
     mine.mkdir()
-    onnx_path = _end2end(tmp_path)
+    onnx_path = _format_file(tmp_path, fmt)
     (mine / "mine.yaml").write_text(f"id: mine\nname: My detector\nvariants:\n  - id: mine-a\n    name: Mine A\n"
                                     f"    input_size: 64\n    onnx: {onnx_path}\n")
     results, docs = tmp_path / "results", tmp_path / "docs"
     assert main(["refresh", "--registry", str(mine), "--only", "mine", "--latency-budget", "0.3",
                  "--results", str(results), "--docs", str(docs)]) == 0
-    measured = {r.kind for r in load_results(results) if r.variant == "mine-a" and r.status == "ok"}
-    assert {"size", "latency-cpu"} <= measured
+    ok = [r for r in load_results(results) if r.variant == "mine-a" and r.status == "ok"]
+    assert {"size", "latency-cpu"} <= {r.kind for r in ok}
+    assert {r.settings["decoder"] for r in ok} == {fmt}
     leaderboard = (docs / "leaderboard.md").read_text()
     assert 'data-variant="mine-a"' in leaderboard and 'data-variant="damo-yolo-s"' in leaderboard
     compare = docs / "compare" / "damo-yolo-vs-mine.md"
