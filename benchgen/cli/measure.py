@@ -83,8 +83,9 @@ def run_size(args: argparse.Namespace) -> int:
     from benchgen.measure.size import measure_size
 
     result = measure_size(args.variant, weights=args.weights, registry=registry_from_args(args), seed=args.seed)
-    return _store(result, args.results, f"{result.variant}: {result.metrics['params_m']:.3f} M params, "
-                                        f"{result.metrics['flops_g']:.3f} GFLOPs at {result.settings['input_size']} px", args.json)
+    summary = (f"{result.variant}: {result.metrics['params_m']:.3f} M params, {result.metrics['flops_g']:.3f} GFLOPs "
+               f"at {result.settings['input_size']} px")
+    return _store(result, args.results, summary, args.json)
 
 
 def _positive_int(text: str) -> int:

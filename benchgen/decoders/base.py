@@ -49,16 +49,20 @@ class DecoderPipeline:
     #: name of an (N, 2) int64 [w, h] input, for exports that scale boxes inside the graph
     sizes_input: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    #: what the graph's image input takes: float16 for half-precision exports
+    image_dtype: Any = np.float32
 
     def __post_init__(self) -> None:
         self._table = category_table(self.class_map)
+        if self.image_dtype is not np.float32:
+            self.settings = {**self.settings, "input_dtype": np.dtype(self.image_dtype).name}
         self.settings = {**self.settings, **self.convention.settings(),
                          "class_map": self.class_map if isinstance(self.class_map, str) else
                          ("coco80" if self.class_map is None else "custom list")}
 
     def preprocess(self, image_bgr: np.ndarray) -> tuple[dict[str, np.ndarray], ImageMeta]:
         tensor, meta = transform(image_bgr, self.input_size, self.convention)
-        feeds = {self.image_input: tensor}
+        feeds = {self.image_input: tensor.astype(self.image_dtype, copy=False)}
         if self.sizes_input:
             feeds[self.sizes_input] = np.array([[meta.orig_width, meta.orig_height]], dtype=np.int64)
         return feeds, meta
@@ -78,6 +82,11 @@ class DecoderPipeline:
         category_ids, valid = to_category_ids(decoded.classes, self._table)
         return Detections(boxes=boxes[valid], scores=np.asarray(decoded.scores).reshape(-1)[valid],
                           category_ids=category_ids[valid])
+
+
+def image_dtype(info: OnnxInfo | None):
+    """float16 where the export's image input is half precision (ONNX elem_type 10), else float32."""
+    return np.float16 if info is not None and info.image_input.elem_type == 10 else np.float32
 
 
 def feed_names(info: OnnxInfo | None) -> tuple[str, str | None]:

@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from benchgen.decoders.base import NORMALISED, Decoded, DecoderPipeline, cxcywh_to_xyxy, feed_names
+from benchgen.decoders.base import NORMALISED, cxcywh_to_xyxy, Decoded, DecoderPipeline, feed_names, image_dtype
 from benchgen.decoders.onnx_info import OnnxInfo, TensorInfo
 from benchgen.decoders.preprocess import Convention
 from benchgen.decoders.spec import BuildContext, DecoderSpec
@@ -107,8 +107,9 @@ def build(ctx: BuildContext) -> DecoderPipeline:
     class_map = ctx.class_map
     if class_map is None and logits is not None and logits.shape[2] in (91, 92):
         class_map = "coco-ids"
-    return DecoderPipeline((ctx.input_size, ctx.input_size), ctx.convention, make_decode(order, activation, ctx.options),
-                           class_map, clip=bool(ctx.options["clip"]), image_input=image,
+    decode = make_decode(order, activation, ctx.options)
+    return DecoderPipeline((ctx.input_size, ctx.input_size), ctx.convention, decode, class_map,
+                           clip=bool(ctx.options["clip"]), image_input=image, image_dtype=image_dtype(ctx.info),
                            settings={"decoder": "detr", "activation": activation, "top_k": ctx.options["top_k"],
                                      "score_threshold": ctx.options["score_threshold"], "nms": "none"})
 

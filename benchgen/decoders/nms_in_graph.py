@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from benchgen.decoders.base import ORIGINAL_PIXELS, Decoded, DecoderPipeline, cxcywh_to_xyxy, feed_names
+from benchgen.decoders.base import ORIGINAL_PIXELS, cxcywh_to_xyxy, Decoded, DecoderPipeline, feed_names, image_dtype
 from benchgen.decoders.onnx_info import OnnxInfo
 from benchgen.decoders.preprocess import Convention
 from benchgen.decoders.spec import BuildContext, DecoderSpec
@@ -85,6 +85,7 @@ def build(ctx: BuildContext) -> DecoderPipeline:
         space = ORIGINAL_PIXELS if sizes else "input-pixels"
     return DecoderPipeline((ctx.input_size, ctx.input_size), ctx.convention, make_decode(found, space, ctx.options),
                            ctx.class_map, clip=bool(ctx.options["clip"]), image_input=image, sizes_input=sizes,
+                           image_dtype=image_dtype(ctx.info),
                            settings={"decoder": "nms-in-graph", "boxes": space, "nms": "in the graph",
                                      "score_threshold": ctx.options["score_threshold"],
                                      "sizes_input": sizes})

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from benchgen.decoders.base import INPUT_PIXELS, Decoded, DecoderPipeline, cxcywh_to_xyxy, feed_names
+from benchgen.decoders.base import INPUT_PIXELS, cxcywh_to_xyxy, Decoded, DecoderPipeline, feed_names, image_dtype
 from benchgen.decoders.grids import anchor_points
 from benchgen.decoders.onnx_info import OnnxInfo
 from benchgen.decoders.preprocess import Convention
@@ -66,7 +66,7 @@ def build(ctx: BuildContext) -> DecoderPipeline:
     image, _ = feed_names(ctx.info)
     options = ctx.options
     return DecoderPipeline((ctx.input_size, ctx.input_size), ctx.convention, make_decode(options), ctx.class_map,
-                           clip=bool(options["clip"]), image_input=image,
+                           clip=bool(options["clip"]), image_input=image, image_dtype=image_dtype(ctx.info),
                            settings={"decoder": "ultralytics", "score_threshold": options["score_threshold"],
                                      "nms_iou": options["nms_iou"], "nms": "class-aware, multi-label",
                                      "max_detections": options["max_detections"]})

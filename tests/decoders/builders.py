@@ -17,10 +17,11 @@ from benchgen.pipeline import COCO_CATEGORY_IDS
 
 
 def constant_onnx(path: Path, outputs: dict[str, np.ndarray], input_size: int, metadata: dict | None = None,
-                  sizes_input: str | None = None, scale_by_sizes: str | None = None) -> Path:
+                  sizes_input: str | None = None, scale_by_sizes: str | None = None, half: bool = False) -> Path:
     """Outputs are constants (+ 0 * mean(image)); `scale_by_sizes` names an output multiplied by
     [w, h, w, h] from the (1, 2) int64 `sizes_input`, the way RT-DETRv2's postprocessor does."""
-    nodes = [helper.make_node("ReduceMean", ["images"], ["mean"], keepdims=0),
+    nodes = [helper.make_node("Cast", ["images"], ["images_f"], to=TensorProto.FLOAT),
+             helper.make_node("ReduceMean", ["images_f"], ["mean"], keepdims=0),
              helper.make_node("Mul", ["mean", "zero"], ["nothing"])]
     inits = [numpy_helper.from_array(np.zeros((), np.float32), "zero")]
     graph_outputs = []
@@ -40,7 +41,8 @@ def constant_onnx(path: Path, outputs: dict[str, np.ndarray], input_size: int, m
             nodes.append(helper.make_node("Identity", [f"{name}_value"], [name]))
         elem = TensorProto.FLOAT if np.issubdtype(value.dtype, np.floating) else TensorProto.INT64
         graph_outputs.append(helper.make_tensor_value_info(name, elem, list(value.shape)))
-    inputs = [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, input_size, input_size])]
+    image_type = TensorProto.FLOAT16 if half else TensorProto.FLOAT
+    inputs = [helper.make_tensor_value_info("images", image_type, [1, 3, input_size, input_size])]
     if sizes_input:
         inputs.append(helper.make_tensor_value_info(sizes_input, TensorProto.INT64, [1, 2]))
     graph = helper.make_graph(nodes, "oracle", inputs, graph_outputs, initializer=inits)

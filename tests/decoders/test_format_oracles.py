@@ -149,3 +149,15 @@ def test_nms_in_graph_oracle_in_input_pixels_without_a_batch_axis(tmp_path, one_
     assert ap == pytest.approx(100.0)
     wrong, _ = score(tmp_path, coco, path)  # coco80 would read id 18 as class index 18
     assert wrong < 50
+
+
+def test_a_half_precision_export_is_fed_float16(tmp_path, one_image):
+    coco, truth = one_image
+    rows = np.zeros((1, 300, 6), dtype=np.float32)
+    rows[0, :4, :4] = placed(truth, LETTERBOX_CENTRED)
+    rows[0, :4, 4] = 0.9
+    rows[0, :4, 5] = [class_index(a["category_id"]) for a in truth]
+    path = constant_onnx(tmp_path / "half.onnx", {"output0": rows}, SIZE, ULTRALYTICS_META | {"end2end": "True"},
+                         half=True)
+    ap, result = score(tmp_path, coco, path)
+    assert ap == pytest.approx(100.0) and result.settings["input_dtype"] == "float16"
