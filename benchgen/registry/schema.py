@@ -167,6 +167,12 @@ class Family(_Decoding):
                   if o.architecture_of and o.architecture_of not in variant_ids]
         if strays:
             raise ValueError(f"other_models.architecture_of names no variant of this family: {', '.join(strays)}")
+        if self.implementation is not None:
+            decoding = [f"{where}.{key}" for where, entry in [("family", self), *((v.id, v) for v in self.variants)]
+                        for key in ("decoder", "preprocess", "class_map", "decoder_options") if getattr(entry, key)]
+            if decoding:
+                raise ValueError(f"{', '.join(decoding)}: decoding settings apply to bring-your-own ONNX entries; "
+                                 f"this family is built by implementation {self.implementation!r}, which has its own")
         if self.implementation is None:
             missing = [v.id for v in self.variants if v.onnx is None]
             if missing:

@@ -65,6 +65,36 @@ def test_bring_your_own_onnx_needs_its_files(tmp_path):
     assert "'onnx' file" in message and "alpha-s" in message
 
 
+def test_decoding_settings_on_an_implementation_family_are_refused(tmp_path):
+    variant = variant_doc("alpha-s", "s", 40, 2, 10)
+    variant["preprocess"] = {"pad": "center"}
+    doc = family_doc("alpha", "Alpha", [variant], decoder="ultralytics")
+    message = _error(tmp_path, doc)
+    assert "family.decoder, alpha-s.preprocess" in message and "implementation 'damo-yolo'" in message
+
+
+def test_minimal_family_is_five_lines_and_publication_facts_are_optional(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("id: mine\nname: Mine\nvariants:\n  - {id: mine-a, name: Mine A, input_size: 640, "
+                    "onnx: mine.onnx}\n")
+    family = load_family(path)
+    assert family.authors == [] and family.github is None and family.date is None and family.innovations == []
+    assert family.decoding(family.variants[0]) == {"decoder": "auto", "preprocess": {}, "class_map": None,
+                                                   "options": {}}
+
+
+def test_variant_decoding_overrides_the_family(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("id: mine\nname: Mine\ndecoder: end2end\npreprocess: {pad: top-left, pad_value: 0}\n"
+                    "decoder_options: {score_threshold: 0.1}\nvariants:\n"
+                    "  - {id: mine-a, name: A, input_size: 640, onnx: a.onnx, preprocess: {pad_value: 7},\n"
+                    "     decoder_options: {clip: false}, class_map: coco-ids}\n")
+    family = load_family(path)
+    assert family.decoding(family.variants[0]) == {
+        "decoder": "end2end", "preprocess": {"pad": "top-left", "pad_value": 7}, "class_map": "coco-ids",
+        "options": {"score_threshold": 0.1, "clip": False}}
+
+
 def test_duplicate_variant_across_files(tmp_path):
     docs = two_family_docs()
     docs[1]["variants"][0]["id"] = "alpha-s"
