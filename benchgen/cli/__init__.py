@@ -17,6 +17,7 @@ VERB_MODULES = (
     "benchgen.cli.export",
     "benchgen.cli.measure",
     "benchgen.cli.sources",
+    "benchgen.cli.listing",
 )
 
 

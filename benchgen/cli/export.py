@@ -6,13 +6,13 @@ import argparse
 from pathlib import Path
 
 from benchgen.cli.options import writable_file
+from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.errors import BenchgenError
 from benchgen.models import implementation
-from benchgen.registry import load_registry
 
 
 def run(args: argparse.Namespace) -> int:
-    registry = load_registry(args.registry)
+    registry = registry_from_args(args)
     try:
         family, variant = registry.variant(args.variant)
     except KeyError as exc:
@@ -39,5 +39,5 @@ def register(subparsers) -> None:
     parser.add_argument("--weights", type=Path, default=None, help="official checkpoint (.pth)")
     parser.add_argument("--output", type=Path, required=True, help="ONNX file to write")
     parser.add_argument("--seed", type=int, default=0, help="seed for random weights when --weights is absent")
-    parser.add_argument("--registry", type=Path, default=None, help="registry directory (default: embedded)")
+    add_registry_arguments(parser)
     parser.set_defaults(func=run)

@@ -7,12 +7,13 @@ backend that cannot run here is one line on stderr, exit code 2, and no file.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from benchgen.errors import BenchgenError
 from benchgen.cli.options import positive_float, positive_int, writable_dir
-from benchgen.registry import load_registry
+from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.results.provenance import current_machine
 from benchgen.results.schema import Result
 from benchgen.paths import DEFAULT_RESULTS_DIR
@@ -27,7 +28,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for random weights when --weights is absent")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS_DIR,
                         help="results directory (default: the project's, %(default)s)")
-    parser.add_argument("--registry", type=Path, default=None, help="registry directory (default: the embedded one)")
+    add_registry_arguments(parser)
+    parser.add_argument("--json", action="store_true",
+                        help="print the result (as stored, plus its file path) as JSON instead of the summary")
 
 
 def preflight(args: argparse.Namespace) -> None:
@@ -36,9 +39,12 @@ def preflight(args: argparse.Namespace) -> None:
     current_machine()  # a malformed BENCHGEN_MACHINE_ID
 
 
-def _store(result: Result, results_dir: Path, summary: str) -> int:
+def _store(result: Result, results_dir: Path, summary: str, as_json: bool = False) -> int:
     path = write_result(result, results_dir)
-    print(f"{summary} -> {path}")
+    if as_json:
+        print(json.dumps({"file": str(path), **result.model_dump(mode="json")}, indent=2))
+    else:
+        print(f"{summary} -> {path}")
     return 0
 
 
@@ -49,23 +55,24 @@ def run_eval(args: argparse.Namespace) -> int:
 
     result = evaluate_accuracy(args.variant, images_dir=args.images, annotations=args.annotations,
                                weights=args.weights, backend=args.backend, max_images=args.max_images,
-                               registry=load_registry(args.registry), progress=not args.no_progress,
+                               registry=registry_from_args(args), progress=not args.no_progress,
                                use_cache=not args.no_cache, workers=args.workers, seed=args.seed)
-    print("\n".join(result.details["coco_summary"]))
     details = result.details
     source = "cached detections" if details["from_cache"] else f"{details['images_per_second']:.1f} img/s"
-    print(f"detections: {details['detections_file']}")
+    if not args.json:
+        print("\n".join(result.details["coco_summary"]))
+        print(f"detections: {details['detections_file']}")
     if details["decode_warnings"]:
         shown = "; ".join(details["decode_warning_images"][:3])
         print(f"warning: {details['decode_warnings']} image(s) decoded incomplete and were scored as decoded "
               f"({shown}); the mAP is lower than the model's", file=sys.stderr)
     return _store(result, args.results, f"{result.variant}: mAP50-95 {result.metrics['map50_95']:.2f} on "
-                                        f"{result.settings['dataset']} ({args.backend}, {source})")
+                                        f"{result.settings['dataset']} ({args.backend}, {source})", args.json)
 
 
 def run_latency(args: argparse.Namespace) -> int:
     preflight(args)
-    registry = load_registry(args.registry)
+    registry = registry_from_args(args)
     if args.backend == "torch-cuda":
         return _torch_latency(args, registry)
     if args.compile or args.no_cuda_graph:
@@ -78,13 +85,15 @@ def run_latency(args: argparse.Namespace) -> int:
         stats = result.details["gpu_compute"]
         return _store(result, args.results, f"{result.variant}: TensorRT FP16 GPU compute median {stats['median']:.3f} "
                                             f"ms, p90 {stats['p90']:.3f} ms over {stats['runs']} runs on "
-                                            f"{result.settings['gpu']}")
+                                            f"{result.settings['gpu']}", args.json)
     from benchgen.measure.latency_cpu import measure_cpu_latency
+    from benchgen.measure.model_files import progress_note
 
-    result = measure_cpu_latency(args.variant, weights=args.weights,
-                                 budget_s=args.budget if args.budget is not None else 20.0, threads=args.threads,
-                                 registry=registry, image=args.image, seed=args.seed,
-                                 allow_busy=args.allow_busy)
+    budget = args.budget if args.budget is not None else 20.0
+    progress_note(f"timing {args.variant} with ONNX Runtime on the CPU: warm-up, then up to {budget:g} s of timed "
+                  "runs in rounds (until the median's 95 % interval is within ±1 %), waiting first for a quiet machine")
+    result = measure_cpu_latency(args.variant, weights=args.weights, budget_s=budget, threads=args.threads,
+                                 registry=registry, image=args.image, seed=args.seed, allow_busy=args.allow_busy)
     net, e2e = result.details["network"], result.details.get("end_to_end")
     after = (f"end-to-end {e2e['median']:.2f} ms" if e2e
              else f"end-to-end not timed ({result.details['end_to_end_skipped']})")
@@ -95,7 +104,7 @@ def run_latency(args: argparse.Namespace) -> int:
     if result.status == "unstable":
         reasons = "; ".join(result.details["contention"]["reasons"])
         summary = f"UNSTABLE (kept off the pages): {reasons}\n{summary}"
-    return _store(result, args.results, summary)
+    return _store(result, args.results, summary, args.json)
 
 
 def _torch_latency(args: argparse.Namespace, registry) -> int:
@@ -111,17 +120,17 @@ def _torch_latency(args: argparse.Namespace, registry) -> int:
                f"{stats['runs']} runs, {mode}) on {settings['gpu']}")
     if result.status == "unstable":
         summary += f" [UNSTABLE: {result.details['unstable_reason']}]"
-    return _store(result, args.results, summary)
+    return _store(result, args.results, summary, args.json)
 
 
 def run_size(args: argparse.Namespace) -> int:
     from benchgen.measure.size import measure_size
 
     preflight(args)
-
-    result = measure_size(args.variant, weights=args.weights, registry=load_registry(args.registry), seed=args.seed)
-    return _store(result, args.results, f"{result.variant}: {result.metrics['params_m']:.3f} M params, "
-                                        f"{result.metrics['flops_g']:.3f} GFLOPs at {result.settings['input_size']} px")
+    result = measure_size(args.variant, weights=args.weights, registry=registry_from_args(args), seed=args.seed)
+    summary = (f"{result.variant}: {result.metrics['params_m']:.3f} M params, {result.metrics['flops_g']:.3f} GFLOPs "
+               f"at {result.settings['input_size']} px")
+    return _store(result, args.results, summary, args.json)
 
 
 def register(subparsers) -> None:
@@ -159,8 +168,9 @@ def register(subparsers) -> None:
     _common(latency)
     latency.add_argument("--backend", choices=("ort-cpu", "tensorrt", "torch-cuda"), default="ort-cpu",
                          help="runtime (default: %(default)s)")
-    latency.add_argument("--budget", type=positive_float, default=None,
-                         help="seconds of timed runs for ort-cpu and torch-cuda (default: 20 for ort-cpu, "
+    latency.add_argument("--latency-budget", "--budget", dest="budget", type=positive_float, default=None,
+                         metavar="SECONDS",
+                         help="seconds of timed runs, the same option as refresh's (default: 20 for ort-cpu, "
                               "10 for torch-cuda)")
     latency.add_argument("--compile", action="store_true",
                          help="torch-cuda: run torch.compile (Inductor) first; a separate, labelled setting")

@@ -12,11 +12,11 @@ from rich.markup import escape
 
 from benchgen.cli.options import positive_float, readable_dir, writable_dir
 from benchgen.cli.render import add_site_arguments, check_site_arguments, render_from_args
+from benchgen.cli.registry_args import registry_from_args
 from benchgen.errors import BackendUnavailable
 from benchgen.locks import exclusive
 from benchgen.refresh.plan import BACKEND_KINDS, plan
 from benchgen.refresh.run import Options, execute
-from benchgen.registry import load_registry
 from benchgen.results.provenance import current_machine
 from benchgen.results.store import load_results
 
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         writable_dir(args.results, "--results")
         if not args.no_render:
             check_site_arguments(args)
-    registry = load_registry(args.registry)
+    registry = registry_from_args(args)
     # a second refresh waits, then plans from what the first wrote: nothing is measured twice
     with nullcontext() if args.dry_run else exclusive(args.results, "refresh"):
         return _refresh(args, registry, console, started)

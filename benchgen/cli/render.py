@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from benchgen.cli.options import readable_dir, writable_dir
-from benchgen.registry import load_registry
+from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.registry.schema import Registry
 from benchgen.render.pages import render_site
 from benchgen.paths import DEFAULT_DOCS, DEFAULT_RESULTS_DIR, DEFAULT_TEMPLATES
@@ -16,8 +16,7 @@ from benchgen.results.store import load_results
 
 
 def add_site_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--registry", type=Path, default=None,
-                        help="directory of registry YAML files (default: the embedded registry)")
+    add_registry_arguments(parser)
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS_DIR,
                         help="results directory (default: the project's, %(default)s)")
     parser.add_argument("--docs", type=Path, default=DEFAULT_DOCS,
@@ -54,7 +53,7 @@ def report_results(registry: Registry, results: list[Result], results_dir: Path)
 
 def render_from_args(args: argparse.Namespace) -> int:
     check_site_arguments(args)
-    registry = load_registry(args.registry)
+    registry = registry_from_args(args)
     results = load_results(args.results)
     report_results(registry, results, args.results)
     written = render_site(registry, results, docs=args.docs, templates=args.templates)

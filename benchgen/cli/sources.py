@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import json
 
-from benchgen.registry import load_registry
+from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.registry.discrepancies import TOLERANCES, registry_discrepancies
 from benchgen.render.table_view import describe_reported
 
 
 def run(args: argparse.Namespace) -> int:
-    registry = load_registry(args.registry)
+    registry = registry_from_args(args)
     found = registry_discrepancies(registry)
+    if args.json:
+        print(json.dumps([{"family": family.id, "variant": variant.id, "metric": d.metric, "summary": d.describe(),
+                           "values": [v.model_dump(mode="json") for v in d.values]}
+                          for family, variant, d in found], indent=2))
+        return 0
     if not found:
         print("no disagreements between reported sources")
         return 0
@@ -32,5 +37,6 @@ def register(subparsers) -> None:
         "sources", help="list reported figures whose published sources disagree",
         description="List every registry figure with several reported values that differ by more than the "
                     "tolerance (latency and sizes 5 % relative, mAP 0.2 AP), with each source.")
-    parser.add_argument("--registry", type=Path, default=None, help="registry directory (default: embedded)")
+    add_registry_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print the disagreements as JSON")
     parser.set_defaults(func=run)

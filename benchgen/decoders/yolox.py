@@ -20,6 +20,10 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from benchgen.decoders.grids import anchor_points
+from benchgen.decoders.onnx_info import OnnxInfo
+from benchgen.decoders.preprocess import Convention, transform
+from benchgen.decoders.spec import BuildContext, DecoderSpec
 from benchgen.pipeline import COCO_CATEGORY_IDS, Detections, ImageMeta
 from benchgen.postprocess.nms import batched_nms
 
@@ -29,6 +33,9 @@ SCORE_THRESHOLD = 0.001
 NMS_IOU = 0.65
 STRIDES = (8, 16, 32)
 PAD_VALUE = 114
+#: ValTransform as a convention, for registry entries that override one of its steps
+YOLOX = Convention(resize="letterbox", pad="top-left", pad_value=PAD_VALUE, channels="bgr", pixel_range="0-255",
+                   truncate=True)
 
 
 def letterbox(image_bgr: np.ndarray, size: tuple[int, int], pad_value: int = PAD_VALUE) -> tuple[np.ndarray, float]:
@@ -56,16 +63,22 @@ class YoloxPipeline:
     """Pipeline for a YOLOX ONNX file whose single output is (1, anchors, 5 + classes), undecoded."""
 
     def __init__(self, input_size: int = 416, score_threshold: float = SCORE_THRESHOLD, nms_iou: float = NMS_IOU,
-                 input_name: str = "images") -> None:
+                 input_name: str = "images", convention: Convention | None = None) -> None:
         self.input_size = (input_size, input_size)
+        self.convention = None if convention == YOLOX else convention
         self.score_threshold = score_threshold
         self.nms_iou = nms_iou
         self.input_name = input_name
         self._cells, self._strides = make_grids(self.input_size)
         self.settings = {"decoder": "yolox", "score_threshold": score_threshold, "nms_iou": nms_iou,
                          "nms": "class-aware", "max_detections": None}
+        if self.convention is not None:
+            self.settings.update(self.convention.settings())
 
     def preprocess(self, image_bgr: np.ndarray) -> tuple[dict[str, np.ndarray], ImageMeta]:
+        if self.convention is not None:
+            tensor, meta = transform(image_bgr, self.input_size, self.convention)
+            return {self.input_name: tensor}, meta
         canvas, ratio = letterbox(image_bgr, self.input_size)
         tensor = np.ascontiguousarray(canvas.transpose(2, 0, 1)[None], dtype=np.float32)
         height, width = image_bgr.shape[:2]
@@ -107,3 +120,31 @@ class YoloxPipeline:
 
 def make_pipeline(input_size: int) -> YoloxPipeline:
     return YoloxPipeline(input_size=input_size)
+
+
+def check(info: OnnxInfo, input_size: int) -> str | None:
+    if len(info.outputs) != 1 or info.outputs[0].rank != 3:
+        return "expects one output of shape (1, anchor points, 5 + classes)"
+    rows, width = info.outputs[0].shape[1:]
+    if isinstance(width, int) and width != 5 + len(COCO_CATEGORY_IDS):
+        return f"expects 5 + {len(COCO_CATEGORY_IDS)} values per anchor point (box, objectness, classes), got {width}"
+    if isinstance(rows, int) and rows != anchor_points(input_size, STRIDES):
+        return (f"expects {anchor_points(input_size, STRIDES)} anchor points at {input_size} px (strides {STRIDES}), "
+                f"the output has {rows}")
+    return None
+
+
+def recognise(info: OnnxInfo, input_size: int) -> bool:
+    return check(info, input_size) is None
+
+
+def build(ctx: BuildContext) -> YoloxPipeline:
+    if ctx.class_map not in (None, "coco80"):
+        raise ValueError("the yolox decoder maps its 80 classes to COCO ids (class_map coco80) only")
+    name = ctx.info.image_input.name if ctx.info is not None else "images"
+    return YoloxPipeline(ctx.input_size, ctx.options["score_threshold"], ctx.options["nms_iou"], name, ctx.convention)
+
+
+DECODER = DecoderSpec("yolox", "YOLOX (1, N, 5+80) undecoded grid head, objectness x class, NMS after; BGR 0-255, "
+                      "top-left letterbox", YOLOX, build, {"score_threshold": SCORE_THRESHOLD, "nms_iou": NMS_IOU},
+                      check, recognise)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any
 
 import benchgen
 from benchgen.atomic_files import reserve_temp_path
-from benchgen.decoders import make_pipeline as make_decoder_pipeline
+from benchgen.decoders.resolve import pipeline_for
 from benchgen.errors import BenchgenError, CheckpointError
 from benchgen.models.source_hash import implementation_source_hash
 from benchgen.pipeline import Pipeline
@@ -108,6 +110,11 @@ def registry_onnx_path(family: Family, variant: Variant) -> Path:
     return resolved
 
 
+def progress_note(text: str) -> None:
+    """One line on stderr for a step that is long and otherwise silent (stdout stays for results and --json)."""
+    print(f"benchgen: {text}", file=sys.stderr, flush=True)
+
+
 def exported_onnx(family: Family, variant: Variant, weights: Path | None, seed: int) -> Path:
     from benchgen.models import implementation  # imports torch: only for families that need it
 
@@ -120,11 +127,15 @@ def exported_onnx(family: Family, variant: Variant, weights: Path | None, seed: 
     if path.is_file():
         return path
     tmp = reserve_temp_path(path)
+    source = f"weights {weights.name}" if weights else f"random weights, seed {seed}"
+    progress_note(f"exporting {variant.id} to ONNX ({source}); this takes 30-40 s, once per weights and model code")
+    started = time.monotonic()
     try:
         module.export_onnx(variant.id, tmp, weights=weights, seed=seed)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    progress_note(f"exported {variant.id} in {time.monotonic() - started:.0f} s -> {path}")
     return path
 
 
@@ -136,7 +147,8 @@ def resolve_model(variant_id: str, weights: Path | None = None, seed: int = 0,
             raise BenchgenError(f"{variant.id} is measured from its registry ONNX file ({variant.onnx}), which holds "
                                 "its weights; --weights applies only to families benchgen exports itself")
         onnx_path = registry_onnx_path(family, variant)
-        pipeline = make_decoder_pipeline(family.decoder, variant.input_size)
+        _, pipeline = pipeline_for(onnx_path, family.decoding(variant), variant.input_size,
+                                   where=f"registry entry {family.id}/{variant.id}")
         return ModelFiles(family, variant, onnx_path, sha256_file(onnx_path), pipeline, "registry onnx")
     if weights is not None and not Path(weights).is_file():
         raise CheckpointError(f"{weights}: weights file not found; pass the official checkpoint of {variant.id} "

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
 from benchgen.errors import RegistryError
+from benchgen.registry.decoder_check import check_family_decoders
 from benchgen.registry.schema import Family, Registry
 
 DEFAULT_REGISTRY_DIR = Path(__file__).parent / "data"
@@ -68,11 +70,37 @@ def _short(err: dict) -> bool:
     return isinstance(value, (str, int, float)) and len(repr(value)) < 80 and err["type"] != "missing"
 
 
-def load_registry(directory: Path | None = None) -> Registry:
-    directory = Path(directory) if directory else DEFAULT_REGISTRY_DIR
-    files = sorted(directory.glob("*.yaml"))
-    if not files:
-        raise RegistryError(f"{directory}: no registry files (*.yaml) found")
+#: directories of extra registry files, os.pathsep-separated, added to the built-in registry
+REGISTRY_ENV = "BENCHGEN_REGISTRY"
+
+
+def registry_dirs(extra: list[Path] | None = None, builtin: bool = True) -> list[Path]:
+    """Built-in registry (unless `builtin` is off), then $BENCHGEN_REGISTRY's directories, then `extra`."""
+    env = [Path(p) for p in os.environ.get(REGISTRY_ENV, "").split(os.pathsep) if p.strip()]
+    dirs = ([DEFAULT_REGISTRY_DIR] if builtin else []) + env + [Path(p) for p in extra or []]
+    if not dirs:
+        raise RegistryError("no registry: --no-builtin leaves only --registry DIR and $BENCHGEN_REGISTRY, and "
+                            "neither names a directory")
+    return list(dict.fromkeys(dirs))
+
+
+def load_registries(extra: list[Path] | None = None, builtin: bool = True) -> Registry:
+    """What every CLI verb uses: your directories *added to* the built-in registry."""
+    return load_registry(registry_dirs(extra, builtin))
+
+
+def load_registry(directory: Path | list[Path] | None = None) -> Registry:
+    """One directory (exactly its files), several (all of their files), or the built-in one."""
+    directories = [Path(d) for d in directory] if isinstance(directory, (list, tuple)) else \
+        [Path(directory) if directory else DEFAULT_REGISTRY_DIR]
+    files = []
+    for folder in directories:
+        if not folder.is_dir():
+            raise RegistryError(f"{folder}: registry directory not found")
+        found = sorted(folder.glob("*.yaml"))
+        if not found:
+            raise RegistryError(f"{folder}: no registry files (*.yaml) found")
+        files.extend(found)
     families: list[Family] = []
     sources: dict[str, str] = {}
     seen_variants: dict[str, Path] = {}
@@ -86,6 +114,7 @@ def load_registry(directory: Path | None = None) -> Registry:
                     f"{path}: variant id {variant.id!r} is already defined in {seen_variants[variant.id]}"
                 )
             seen_variants[variant.id] = path
+        check_family_decoders(family, path)
         families.append(family)
         sources[family.id] = str(path)
     return Registry(families=families, sources=sources)

@@ -28,14 +28,15 @@ MetricName = Literal["map50_95", "latency_cpu_ms", "latency_trt_ms", "params_m",
 
 #: Values a figure can plausibly take, in page units: (lowest, highest, whether the lowest is allowed).
 #: AP is a percentage; a detector's batch-1 latency over 10 minutes, over 100,000 M parameters or
-#: 1,000,000 GFLOPs is a unit mistake (seconds for ms, raw counts for millions), not a model.
+#: 1,000,000 GFLOPs is a unit mistake (seconds for ms, raw counts for millions), not a model. A
+#: latency is never 0; a graph with no counted operation (an NMS-only graph) has 0 FLOPs.
 PLAUSIBLE: dict[str, tuple[float, float, bool]] = {  # one entry per METRICS key (tests check)
     "map50_95": (0.0, 100.0, True),
     "latency_cpu_ms": (0.0, 600_000.0, False),
     "latency_trt_ms": (0.0, 600_000.0, False),
     "latency_torch_cuda_ms": (0.0, 600_000.0, False),
-    "params_m": (0.0, 100_000.0, False),
-    "flops_g": (0.0, 1_000_000.0, False),
+    "params_m": (0.0, 100_000.0, True),  # counted from the graph: a tiny graph can round to 0.0
+    "flops_g": (0.0, 1_000_000.0, True),
 }
 
 
@@ -54,6 +55,43 @@ def implausible(metric: str, value: float) -> str | None:
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Preprocess(_Strict):
+    """How an image becomes the network's input, as its exporter's evaluation does it.
+
+    Every field left out takes the decoder's convention (Ultralytics: letterbox, centred, pad 114,
+    RGB, 0-1; YOLOX: letterbox, top-left, pad 114, BGR, 0-255), so a registry entry states only
+    where a model departs from the format it was exported in.
+    """
+
+    resize: Literal["letterbox", "stretch"] | None = Field(
+        default=None, description="letterbox: keep the aspect ratio and pad; stretch: resize to the square input")
+    pad: Literal["center", "top-left"] | None = Field(default=None, description="where the letterboxed image sits")
+    pad_value: int | None = Field(default=None, ge=0, le=255)
+    channels: Literal["rgb", "bgr"] | None = None
+    pixel_range: Literal["0-1", "0-255"] | None = Field(default=None, description="0-1: pixels divided by 255")
+    mean: tuple[float, float, float] | None = Field(
+        default=None, description="subtracted per channel (in the input's channel order and pixel range)")
+    std: tuple[float, float, float] | None = Field(default=None, description="divides per channel, after mean")
+
+
+#: class index -> COCO category id: the 80 contiguous indices of most exports, or ids already
+ClassMap = Literal["coco80", "coco-ids"] | list[int]
+DecoderOptionValue = float | int | str | bool
+
+
+class _Decoding(_Strict):
+    """Decoding settings a bring-your-own family gives once and a variant may override."""
+
+    decoder: str | None = Field(default=None, description="post-processing kind; 'auto' (the default) recognises "
+                                "the ONNX file's format; `benchgen list --decoders` names the others")
+    preprocess: Preprocess | None = None
+    class_map: ClassMap | None = Field(
+        default=None, description="coco80 (index i -> i-th COCO id, the default), coco-ids (the output is the "
+                                  "COCO category id), or the list of COCO ids by class index")
+    decoder_options: dict[str, DecoderOptionValue] = Field(
+        default_factory=dict, description="decoder settings such as score_threshold, nms_iou, activation")
 
 
 class ReportedValue(_Strict):
@@ -93,11 +131,12 @@ class PublishedModel(_Strict):
         return value
 
 
-class Variant(PublishedModel):
+class Variant(PublishedModel, _Decoding):
     """One model size of a family, as published: benchgen measures these."""
 
-    scale: Literal["n", "t", "s", "m", "l", "x"] = Field(
-        description="size tier used to match variants across families in the analysis"
+    scale: Literal["n", "t", "s", "m", "l", "x"] | None = Field(
+        default=None, description="size tier used to match variants across families in the analysis (optional: "
+                                  "a variant without one is left out of the matched-tier sentences)"
     )
     config: str | None = Field(default=None, description="official config name")
     onnx: str | None = Field(default=None, description="bring-your-own ONNX file: absolute, or relative to "
@@ -124,24 +163,28 @@ class OtherModel(PublishedModel):
         return value
 
 
-class Family(_Strict):
-    """A detector family with its publication facts and our own description of it."""
+class Family(_Decoding):
+    """A detector family: id, name and variants, plus whatever publication facts exist.
+
+    A private model has no paper, organisation or licence, so every publication fact is optional and
+    the pages leave out what is missing; the five lines `id`, `name` and variants with `id`, `name`,
+    `input_size`, `onnx` are a complete entry.
+    """
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
-    authors: list[str] = Field(min_length=1)
-    organization: str
-    date: dt.date
+    authors: list[str] = Field(default_factory=list)
+    organization: str | None = None
+    date: dt.date | None = None
     arxiv: HttpUrl | None = None
-    github: HttpUrl
+    github: HttpUrl | None = None
     docs: HttpUrl | None = None
-    license: str
+    license: str | None = None
     implementation: str | None = Field(
         default=None, description="benchgen.models implementation name; None for bring-your-own ONNX"
     )
-    decoder: str | None = Field(default=None, description="post-processing kind for bring-your-own ONNX")
-    description: str
-    innovations: list[str] = Field(min_length=1)
+    description: str | None = None
+    innovations: list[str] = Field(default_factory=list)
     strengths: list[str] = Field(default_factory=list)
     weaknesses: list[str] = Field(default_factory=list)
     use_cases: list[str] = Field(default_factory=list)
@@ -159,14 +202,26 @@ class Family(_Strict):
                   if o.architecture_of and o.architecture_of not in variant_ids]
         if strays:
             raise ValueError(f"other_models.architecture_of names no variant of this family: {', '.join(strays)}")
+        if self.implementation is not None:
+            decoding = [f"{where}.{key}" for where, entry in [("family", self), *((v.id, v) for v in self.variants)]
+                        for key in ("decoder", "preprocess", "class_map", "decoder_options") if getattr(entry, key)]
+            if decoding:
+                raise ValueError(f"{', '.join(decoding)}: decoding settings apply to bring-your-own ONNX entries; "
+                                 f"this family is built by implementation {self.implementation!r}, which has its own")
         if self.implementation is None:
             missing = [v.id for v in self.variants if v.onnx is None]
-            if self.decoder is None or missing:
-                raise ValueError(
-                    "a family without 'implementation' must set 'decoder' and give every variant an 'onnx' file"
-                    + (f" (missing for: {', '.join(missing)})" if missing else "")
-                )
+            if missing:
+                raise ValueError("a family without 'implementation' must give every variant an 'onnx' file "
+                                 f"(missing for: {', '.join(missing)})")
         return self
+
+    def decoding(self, variant: "Variant") -> dict:
+        """The variant's effective decoder, preprocess, class map and options (variant over family)."""
+        preprocess = {**(self.preprocess.model_dump(exclude_none=True) if self.preprocess else {}),
+                      **(variant.preprocess.model_dump(exclude_none=True) if variant.preprocess else {})}
+        return {"decoder": variant.decoder or self.decoder or "auto", "preprocess": preprocess,
+                "class_map": variant.class_map if variant.class_map is not None else self.class_map,
+                "options": {**self.decoder_options, **variant.decoder_options}}
 
 
 class Registry(BaseModel):

@@ -1,7 +1,14 @@
-"""Measurement results: schema, provenance, storage."""
+"""Measurement results: schema, provenance, storage, and `load_frame()` for pandas."""
 
 from benchgen.results.schema import KIND_METRICS, Machine, Provenance, Result, result_json_schema
 from benchgen.results.store import DEFAULT_RESULTS_DIR, load_results, write_result
 
-__all__ = ["DEFAULT_RESULTS_DIR", "KIND_METRICS", "Machine", "Provenance", "Result", "load_results",
+
+def load_frame(results_dir=None, registry=None):
+    """One pandas row per result file; see benchgen.results.frame.load_frame (imported lazily: pandas)."""
+    from benchgen.results.frame import load_frame as _load_frame
+
+    return _load_frame(results_dir, registry)
+
+__all__ = ["DEFAULT_RESULTS_DIR", "KIND_METRICS", "Machine", "Provenance", "Result", "load_frame", "load_results",
            "result_json_schema", "write_result"]

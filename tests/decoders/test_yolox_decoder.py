@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from benchgen.decoders import make_pipeline
+from benchgen.errors import BenchgenError
 from benchgen.decoders.yolox import YoloxPipeline, letterbox, make_grids
 from benchgen.pipeline import COCO_CATEGORY_IDS, ImageMeta
 
@@ -127,5 +128,5 @@ def test_output_of_the_wrong_size_is_explained():
 
 def test_decoder_lookup():
     assert isinstance(make_pipeline("yolox", 416), YoloxPipeline)
-    with pytest.raises(KeyError, match="known: yolox"):
+    with pytest.raises(BenchgenError, match="unknown decoder 'yolo-v99'; known: auto, ultralytics, .*yolox"):
         make_pipeline("yolo-v99", 640)

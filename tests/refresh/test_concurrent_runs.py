@@ -15,7 +15,7 @@ def test_the_second_refresh_waits_and_then_finds_nothing_stale(tiny_project, tmp
     _, onnx_path = tiny_project
     registry = byo_registry(tmp_path / "reg", onnx_path, variants=2)
     results_dir = tmp_path / "results"
-    command = [sys.executable, "-m", "benchgen", "refresh", "--registry", str(registry), "--results",
+    command = [sys.executable, "-m", "benchgen", "refresh", "--no-builtin", "--registry", str(registry), "--results",
                str(results_dir), "--docs", str(tmp_path / "docs"), "--latency-budget", "0.3",
                "--allow-busy"]  # its own processes, on the real monitor, beside the test suite
     procs = [subprocess.Popen(command, cwd=REPO, env=os.environ.copy(), stdout=subprocess.PIPE,

@@ -16,7 +16,7 @@ from tests.refresh.conftest import byo_registry
 
 
 def _refresh(registry, results, docs, *extra):
-    return main(["refresh", "--registry", str(registry), "--results", str(results), "--docs", str(docs),
+    return main(["refresh", "--no-builtin", "--registry", str(registry), "--results", str(results), "--docs", str(docs),
                  "--latency-budget", "0.3", *extra])
 
 
@@ -83,7 +83,7 @@ def test_killed_refresh_keeps_finished_results_and_resumes(tiny_project, tmp_pat
     registry = byo_registry(tmp_path / "reg", onnx_path, variants=6)
     results_dir = tmp_path / "results"
     # --allow-busy: this refresh runs in its own process, beside the test suite, on the real monitor
-    command = [sys.executable, "-m", "benchgen", "refresh", "--registry", str(registry), "--results",
+    command = [sys.executable, "-m", "benchgen", "refresh", "--no-builtin", "--registry", str(registry), "--results",
                str(results_dir), "--no-render", "--latency-budget", "1.5", "--allow-busy"]
     proc = subprocess.Popen(command, cwd=REPO, env=os.environ.copy(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

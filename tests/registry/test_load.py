@@ -35,9 +35,9 @@ def _error(tmp_path, doc) -> str:
 
 def test_missing_key_names_file_and_key(tmp_path):
     doc = family_doc("alpha", "Alpha", [variant_doc("alpha-s", "s", 40, 2, 10)])
-    del doc["license"]
+    del doc["name"]
     message = _error(tmp_path, doc)
-    assert "bad.yaml" in message and "license" in message and "Field required" in message
+    assert "bad.yaml" in message and "name" in message and "Field required" in message
 
 
 def test_nested_key_path_is_named(tmp_path):
@@ -59,10 +59,40 @@ def test_invalid_yaml_names_file(tmp_path):
     assert "bad.yaml" in message and "not valid YAML" in message
 
 
-def test_bring_your_own_onnx_needs_decoder_and_files(tmp_path):
+def test_bring_your_own_onnx_needs_its_files(tmp_path):
     doc = family_doc("alpha", "Alpha", [variant_doc("alpha-s", "s", 40, 2, 10)], implementation=None)
     message = _error(tmp_path, doc)
-    assert "decoder" in message and "alpha-s" in message
+    assert "'onnx' file" in message and "alpha-s" in message
+
+
+def test_decoding_settings_on_an_implementation_family_are_refused(tmp_path):
+    variant = variant_doc("alpha-s", "s", 40, 2, 10)
+    variant["preprocess"] = {"pad": "center"}
+    doc = family_doc("alpha", "Alpha", [variant], decoder="ultralytics")
+    message = _error(tmp_path, doc)
+    assert "family.decoder, alpha-s.preprocess" in message and "implementation 'damo-yolo'" in message
+
+
+def test_minimal_family_is_five_lines_and_publication_facts_are_optional(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("id: mine\nname: Mine\nvariants:\n  - {id: mine-a, name: Mine A, input_size: 640, "
+                    "onnx: mine.onnx}\n")
+    family = load_family(path)
+    assert family.authors == [] and family.github is None and family.date is None and family.innovations == []
+    assert family.decoding(family.variants[0]) == {"decoder": "auto", "preprocess": {}, "class_map": None,
+                                                   "options": {}}
+
+
+def test_variant_decoding_overrides_the_family(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("id: mine\nname: Mine\ndecoder: end2end\npreprocess: {pad: top-left, pad_value: 0}\n"
+                    "decoder_options: {score_threshold: 0.1}\nvariants:\n"
+                    "  - {id: mine-a, name: A, input_size: 640, onnx: a.onnx, preprocess: {pad_value: 7},\n"
+                    "     decoder_options: {clip: false}, class_map: coco-ids}\n")
+    family = load_family(path)
+    assert family.decoding(family.variants[0]) == {
+        "decoder": "end2end", "preprocess": {"pad": "top-left", "pad_value": 7}, "class_map": "coco-ids",
+        "options": {"score_threshold": 0.1, "clip": False}}
 
 
 def test_duplicate_variant_across_files(tmp_path):

@@ -23,7 +23,7 @@ def test_a_bad_latency_is_no_result(value):
         make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": value})
 
 
-@pytest.mark.parametrize("metric, value", [("map50_95", 100.5), ("map50_95", -0.1), ("params_m", 0.0),
+@pytest.mark.parametrize("metric, value", [("map50_95", 100.5), ("map50_95", -0.1), ("params_m", -0.1),
                                            ("flops_g", 2e6)])
 def test_implausible_values_for_their_unit(metric, value):
     kind = {"map50_95": "accuracy", "params_m": "size", "flops_g": "size"}[metric]

@@ -1,0 +1,48 @@
+"""Registry-load checks of bring-your-own entries: decoder names, options, and `auto` ambiguity.
+
+A wrong decoder name or option used to surface as a traceback in the middle of a refresh; checked
+here, it is one message naming the registry file when the registry loads. Where the ONNX file is
+already present, `decoder: auto` is resolved now too, so a file whose format is ambiguous fails at
+load with the candidates; a file that only appears later is checked when it is first used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchgen.errors import BenchgenError, RegistryError
+from benchgen.registry.schema import Family
+
+
+def onnx_path_if_present(value: str) -> Path | None:
+    from benchgen.measure.model_files import project_root  # lazy: measure imports the registry
+
+    path = Path(value)
+    resolved = path if path.is_absolute() else (project_root() / path).resolve()
+    return resolved if resolved.is_file() else None
+
+
+def check_family_decoders(family: Family, source: Path) -> None:
+    if family.implementation is not None:
+        return
+    from benchgen.decoders import AUTO, get_decoder
+    from benchgen.decoders.resolve import detect_decoder
+    from benchgen.decoders.onnx_info import read_onnx_info
+
+    for variant in family.variants:
+        decoding = family.decoding(variant)
+        where = f"variant {variant.id}"
+        try:
+            name = decoding["decoder"]
+            if name == AUTO:
+                path = onnx_path_if_present(variant.onnx)
+                if path is None:
+                    continue  # checked when the file exists and is first used
+                name = detect_decoder(read_onnx_info(path), variant.input_size, where)
+            spec = get_decoder(name)
+            unknown = spec.unknown_options(decoding["options"])
+            if unknown:
+                raise BenchgenError(f"decoder_options {', '.join(unknown)} of {where}: decoder {name!r} has no such "
+                                    f"option; its options: {', '.join(sorted(spec.options)) or 'none'}")
+        except BenchgenError as exc:
+            raise RegistryError(f"{source}: {exc}") from None

@@ -1,0 +1,60 @@
+"""Results as a pandas DataFrame, for notebooks and scripts.
+
+One row per result file, so nothing is averaged or dropped behind the caller's back: filter on
+`status == "ok"` and take the last row per (machine, variant, kind) for what the pages show. The
+registry adds family and variant names, and whether a metric was measured on a private entry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchgen.registry.schema import METRICS, Registry
+from benchgen.results.schema import Result
+from benchgen.results.store import DEFAULT_RESULTS_DIR, load_results
+
+#: columns in the order the frame has them (the metric columns follow, one per METRICS entry)
+COLUMNS = ("date", "machine", "machine_label", "family", "variant", "variant_name", "input_size", "kind", "status",
+           "backend", "decoder", "benchgen_version", "git_commit", "cache_key", "error")
+
+
+def result_rows(results: list[Result], registry: Registry | None = None) -> list[dict]:
+    lookup = {v.id: (f, v) for f, v in registry.variants()} if registry is not None else {}
+    rows = []
+    for result in results:
+        family, variant = lookup.get(result.variant, (None, None))
+        prov = result.provenance
+        row = {"date": prov.date, "machine": prov.machine.id, "machine_label": prov.machine.label,
+               "family": family.id if family else None, "variant": result.variant,
+               "variant_name": variant.name if variant else None,
+               "input_size": result.settings.get("input_size", variant.input_size if variant else None),
+               "kind": result.kind, "status": result.status, "backend": result.settings.get("backend"),
+               "decoder": result.settings.get("decoder"), "benchgen_version": prov.benchgen_version,
+               "git_commit": prov.git_commit, "cache_key": result.cache_key, "error": result.error}
+        row.update({metric: result.metrics.get(metric) for metric in METRICS})
+        rows.append(row)
+    return rows
+
+
+def load_frame(results_dir: Path | str | None = None, registry: Registry | None = None):
+    """Every result under `results_dir` (default: ./results or $BENCHGEN_RESULTS) as a DataFrame.
+
+    Columns: date (UTC, tz-aware), machine, machine_label, family, variant, variant_name, input_size,
+    kind, status, backend, decoder, benchgen_version, git_commit, cache_key, error, then one column
+    per metric (map50_95, latency_cpu_ms, latency_trt_ms, params_m, flops_g; empty where the kind
+    does not measure it). Rows are oldest first. `registry` defaults to the built-in one plus
+    $BENCHGEN_REGISTRY; variants it does not know keep family/variant_name empty.
+    """
+    import os
+
+    import pandas as pd
+
+    from benchgen.registry.load import load_registries
+
+    if results_dir is None:
+        results_dir = os.environ.get("BENCHGEN_RESULTS", DEFAULT_RESULTS_DIR)
+    registry = registry if registry is not None else load_registries()
+    frame = pd.DataFrame(result_rows(load_results(Path(results_dir)), registry),
+                         columns=[*COLUMNS, *METRICS])
+    frame["date"] = pd.to_datetime(frame["date"], utc=True)
+    return frame
