@@ -177,6 +177,7 @@ def status_of(timing: SubjectTiming, outcome: RoundsOutcome) -> tuple[str, list[
 def contention_details(timing: SubjectTiming, outcome: RoundsOutcome, reasons: list[str]) -> dict[str, Any]:
     return {"verdict": "busy" if reasons else "quiet", "reasons": reasons, "allow_busy": outcome.allow_busy,
             "waited_s": round(outcome.waited_s, 1), "rule": outcome.rule.as_dict(),
+            "python_threads": outcome.python_threads,
             "slots": [slot.evidence() for slot in timing.slots]}
 
 

@@ -13,6 +13,7 @@ time it was measured.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -80,6 +81,9 @@ class RoundsOutcome:
     rounds: int
     allow_busy: bool
     rule: ContentionRule
+    #: other Python threads alive while timing: each competes for the GIL that session.run's return
+    #: needs (a progress bar's refresh thread made a 5 ms model time 7.7 ms), so they are recorded
+    python_threads: list[str] = field(default_factory=list)
 
     @property
     def probe_verdict(self) -> Verdict:
@@ -123,6 +127,11 @@ class Waiter:
         return self.waited_s >= self.rule.max_wait_s
 
 
+def other_python_threads() -> list[str]:
+    current = threading.current_thread()
+    return sorted(t.name for t in threading.enumerate() if t is not current and t.is_alive())
+
+
 def time_slot(subject: Subject, slot_s: float, min_runs: int, monitor: LoadMonitor) -> tuple[list[float], LoadWindow]:
     subject.call()  # untimed: the previous slot ran another model, whose data now fills the caches
     clock = time.perf_counter_ns
@@ -155,6 +164,10 @@ def run_rounds(subjects: list[Subject], budget_s: float, monitor: LoadMonitor, p
                min_runs_per_slot: int = MIN_RUNS_PER_SLOT) -> RoundsOutcome:
     """`budget_s` is each subject's timed budget (unless it has its own), split evenly over the rounds."""
     rule = rule or contention.RULE
+    threads_beside = other_python_threads()
+    if threads_beside:
+        log(f"other Python threads are running beside the timing ({', '.join(threads_beside)}); they compete "
+            "for the GIL and can slow short runs")
     timings = {s.id: SubjectTiming(s.id) for s in subjects}
     waiter = Waiter(monitor, rule, log)
     if not allow_busy:
@@ -193,4 +206,4 @@ def run_rounds(subjects: list[Subject], budget_s: float, monitor: LoadMonitor, p
                 timing.stop_reason = "ci"
                 active.remove(subject)
     return RoundsOutcome(timings=timings, probe_ms=probes, waited_s=waiter.waited_s, rounds=rounds,
-                         allow_busy=allow_busy, rule=rule)
+                         allow_busy=allow_busy, rule=rule, python_threads=threads_beside)

@@ -208,25 +208,31 @@ def execute(jobs: list[Job], registry: Registry, results_dir: Path, previous: li
     latency_jobs = [j for j in jobs if j.kind == "latency-cpu"]
     one_by_one = [j for j in jobs if j.kind != "latency-cpu"]
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with sigterm_as_interrupt(), Progress(*columns, console=console, transient=False) as progress:
+    # No auto-refresh: rich would redraw from a thread of its own ten times a second, and that thread's
+    # hold on the GIL, taken while session.run returns, made YOLOX-Nano time 7.7 ms instead of 5.0 ms.
+    # The bar is redrawn when something changes instead; nothing else runs while latencies are timed.
+    with sigterm_as_interrupt(), Progress(*columns, console=console, transient=False, auto_refresh=False) as progress:
         recorder = Recorder(results_dir, previous, outcome, progress.console)
         task = progress.add_task("refresh", total=len(jobs))
         for job in one_by_one:
-            progress.update(task, description=f"measuring {job.label}")
+            progress.update(task, description=f"measuring {job.label}", refresh=True)
             try:
                 result: Result | BaseException = measure_fn(job, registry, options)
             except Exception as exc:  # noqa: BLE001 - isolate any failure of one job from the others
                 result = exc
             recorder.write(job, result)
             progress.advance(task)
+            progress.refresh()
         if latency_jobs:
             def log(message: str) -> None:
                 progress.console.print(escape(message))
 
-            progress.update(task, description=f"timing {len(latency_jobs)} CPU latencies in interleaved rounds")
+            progress.update(task, description=f"timing {len(latency_jobs)} CPU latencies in interleaved rounds",
+                            refresh=True)
             timed = latency_fn(latency_jobs, registry, options, log)
             timed = confirm_regressions(latency_jobs, timed, recorder, registry, options, log, latency_fn)
             for job in latency_jobs:
                 recorder.write(job, timed.get(job.variant.id, RuntimeError("not timed")))
                 progress.advance(task)
+            progress.refresh()
     return outcome

@@ -109,3 +109,19 @@ def test_an_unstable_result_is_listed_and_never_compared(tiny_project, tmp_path)
     outcome = execute(jobs, registry, tmp_path / "results", previous, Options(), Console(file=None, quiet=True),
                       latency_fn=latency_fn)
     assert [r.variant for r in outcome.unstable] == ["tiny-0"] and not outcome.regressions
+
+
+def test_nothing_else_runs_in_the_process_while_latencies_are_timed(tiny_project, tmp_path):
+    """A progress bar refreshing from its own thread holds the GIL that session.run's return needs."""
+    from benchgen.measure.rounds import other_python_threads
+
+    registry, previous, jobs = _setup(tmp_path, tiny_project, variants=1)
+    seen = []
+
+    def latency_fn(batch, registry, options, log):
+        seen.append(other_python_threads())
+        return {"tiny-0": timed("tiny-0", 1.0, seed=60)}
+
+    execute(jobs, registry, tmp_path / "results", previous, Options(), Console(file=None, quiet=True),
+            latency_fn=latency_fn)
+    assert seen == [[]]
