@@ -31,9 +31,10 @@ def quiet_machine(monkeypatch):
     recorded ones. Tests that check the contention logic pass their own monitor, probe and rule;
     tests/measure/test_calibration.py runs the real probe.
     """
-    from benchgen.measure import calibration, contention, machine_load
+    from benchgen.measure import calibration, contention, machine_load, rounds
     from tests.load_monitors import FixedProbe, QuietMonitor
 
+    monkeypatch.setattr(rounds, "REWARM_S", 0.0)  # a second of untimed runs per slot is for real timings
     monkeypatch.setattr(machine_load, "default_monitor", QuietMonitor)
     monkeypatch.setattr(calibration, "make_probe", lambda threads=None: FixedProbe())
     monkeypatch.setattr(contention, "RULE", contention.ContentionRule(poll_s=0.01, max_wait_s=0.1))

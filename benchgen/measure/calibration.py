@@ -24,6 +24,10 @@ from benchgen.measure.runners import session_options
 PROBE_VERSION = 1
 CHANNELS, SIDE, LAYERS = 64, 96, 4
 PROBE_RUNS = 25
+#: untimed probe runs first: right after a model's slot the machine runs slow for a while (the same
+#: transient measure.rounds re-warms for); without them the first probe of a refresh read 6.7-6.9 ms
+#: against 5.6-6.0 ms for the rest, and the drift check called every result of it unstable
+WARM_S = 1.0
 
 
 def probe_model() -> bytes:
@@ -60,8 +64,11 @@ class CalibrationProbe:
         self.feed = {"x": np.random.default_rng(1).standard_normal((1, CHANNELS, SIDE, SIDE), dtype=np.float32)}
         self.session.run(None, self.feed)  # first run allocates
 
-    def time(self, runs: int = PROBE_RUNS) -> ProbeTiming:
+    def time(self, runs: int = PROBE_RUNS, warm_s: float | None = None) -> ProbeTiming:
         clock, run, feed = time.perf_counter_ns, self.session.run, self.feed
+        warm_until = time.perf_counter() + (WARM_S if warm_s is None else warm_s)
+        while time.perf_counter() < warm_until:
+            run(None, feed)
         samples = []
         for _ in range(runs):
             t0 = clock()

@@ -3,7 +3,8 @@
 Timing model A for a minute and then model B for a minute lets a slow drift of the machine
 (another tenant arriving, the CPU clocking down) land on B alone, and the comparison then reports
 the drift. Round-robin rounds (A B C, then B C A, ...) spread any drift over every model alike, as
-asv does for benchmarks. Each window ("slot": one model in one round) is judged by the contention
+asv does for benchmarks. Every slot starts with a second of untimed runs, because a model timed
+right after another one runs slow for a while. Each window ("slot": one model in one round) is judged by the contention
 rule; a contended slot is timed again once the machine is quiet, within a bounded wait, and a slot
 still contended after that is kept but marks its model's result unstable. The calibration probe
 runs before the first round and after every round, so a result carries the machine's speed at the
@@ -30,6 +31,9 @@ DEFAULT_ROUNDS = 5
 #: a model leaves the rotation early once this many rounds are done and its median is known to ±rel_ci
 MIN_ROUNDS = 3
 MIN_RUNS_PER_SLOT = 2
+#: untimed running at the start of every slot (at least one run), so the model timed before it no
+#: longer matters (see time_slot)
+REWARM_S = 1.0
 
 
 @dataclass
@@ -133,7 +137,13 @@ def other_python_threads() -> list[str]:
 
 
 def time_slot(subject: Subject, slot_s: float, min_runs: int, monitor: LoadMonitor) -> tuple[list[float], LoadWindow]:
-    subject.call()  # untimed: the previous slot ran another model, whose data now fills the caches
+    # Untimed runs first: right after another model's slot this one runs slow for a while (not only
+    # its first run). On the 2-core EPYC VM, YOLOX-Nano timed right after RT-DETRv2-L took 6.9-7.4 ms
+    # for a whole 0.6 s slot and 4.5-4.7 ms once it had run for 1 s first; alone it takes 4.4-4.9 ms.
+    rewarm_until = time.perf_counter() + REWARM_S
+    subject.call()
+    while time.perf_counter() < rewarm_until:
+        subject.call()
     clock = time.perf_counter_ns
     samples: list[float] = []
     before = monitor.snapshot()

@@ -79,3 +79,14 @@ def test_the_probe_verdict_spans_the_session():
     outcome = run_rounds(_subjects([], ids=("a",)), budget_s=0.0, monitor=QuietMonitor(),
                          probe=FixedProbe([5.0, 5.2, 6.0]), rounds=2, rel_ci=0.0, rule=RULE, log=lambda m: None)
     assert outcome.probe_ms == [5.0, 5.2, 6.0] and outcome.probe_verdict.busy
+
+
+def test_every_slot_starts_with_untimed_runs(monkeypatch):
+    """The model timed before leaves the machine slow for a while: each slot re-warms first."""
+    import benchgen.measure.rounds as rounds_module
+
+    monkeypatch.setattr(rounds_module, "REWARM_S", 0.05)
+    calls = []
+    subject = Subject("a", lambda: calls.append(1))
+    samples, _ = rounds_module.time_slot(subject, 0.0, 2, QuietMonitor())
+    assert len(samples) == 2 and len(calls) > 3  # two timed, the rest untimed
