@@ -9,6 +9,10 @@ stated on the methodology page.
   (a few tenths of a percent here) and far below anything that moves a latency by 10 %.
 - Steal time (the hypervisor running other guests) may take at most 5 % of the capacity.
 - The calibration probe may not change by more than 10 % between before and after.
+- A variant's round medians may not spread by more than 25 % (slowest over fastest round), the
+  way pyperf calls a run unstable when its spread is large: on this project's idle 2-core VM they
+  spread by 1-18 %, and YOLOX-Nano's once by 58 % (4.5 ms in one round, 7.1 ms in the next two),
+  which is no figure of the model.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ class ContentionRule:
     max_others_share: float = 0.10
     max_steal_share: float = 0.05
     max_probe_drift: float = 0.10
+    max_round_spread: float = 0.25
     #: a contended window is timed again this many times after the machine went quiet
     max_retries: int = 2
     #: longest a whole measurement session may spend waiting for the machine to go quiet
@@ -61,4 +66,14 @@ def judge_probe(before_ms: float, after_ms: float, rule: ContentionRule = RULE) 
     if abs(change) > rule.max_probe_drift:
         return Verdict(True, (f"the calibration probe changed by {change:+.0%} during the measurement "
                               f"({before_ms:.3g} -> {after_ms:.3g} ms; limit ±{rule.max_probe_drift:.0%})",))
+    return Verdict(False)
+
+
+def judge_rounds(round_medians: list[float], rule: ContentionRule = RULE) -> Verdict:
+    if len(round_medians) < 2 or min(round_medians) <= 0:
+        return Verdict(False)
+    spread = max(round_medians) / min(round_medians) - 1.0
+    if spread > rule.max_round_spread:
+        return Verdict(True, (f"its round medians spread by {spread:.0%} ({min(round_medians):.4g} to "
+                              f"{max(round_medians):.4g} ms; limit {rule.max_round_spread:.0%})",))
     return Verdict(False)

@@ -28,7 +28,7 @@ from benchgen.errors import BenchgenError
 from benchgen.measure.dataset import default_dataset_root
 from benchgen.measure.images import read_image
 from benchgen.measure import calibration, machine_load
-from benchgen.measure.contention import ContentionRule
+from benchgen.measure.contention import ContentionRule, judge_rounds
 from benchgen.measure.latency_stats import StoppingRule, run_until_stable, summarize
 from benchgen.measure.machine_load import LoadMonitor
 from benchgen.measure.model_files import ModelFiles, resolve_model
@@ -167,10 +167,12 @@ def prepare_subject(variant_id: str, weights: Path | None = None, threads: int |
 
 
 def status_of(timing: SubjectTiming, outcome: RoundsOutcome) -> tuple[str, list[str]]:
-    """'unstable' when a window stayed contended or the machine changed speed, unless the user allowed it."""
+    """'unstable' when a window stayed contended, the machine changed speed, or the rounds disagree,
+    unless the user allowed a busy machine."""
     reasons = [f"round {slot.round}: {slot.verdict.text()}" for slot in timing.busy_slots]
     if outcome.probe_verdict.busy:
         reasons += list(outcome.probe_verdict.reasons)
+    reasons += list(judge_rounds(timing.round_medians, outcome.rule).reasons)
     return ("ok" if outcome.allow_busy or not reasons else "unstable"), reasons
 
 

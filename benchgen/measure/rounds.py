@@ -160,8 +160,14 @@ def time_slot(subject: Subject, slot_s: float, min_runs: int, monitor: LoadMonit
 
 
 def converged(timing: SubjectTiming, rel_ci: float, confidence: float = 0.95) -> bool:
+    """Done early only when the rounds agree with each other, not just when the pooled interval is
+    tight: samples within a round are correlated (the machine's speed drifts between rounds by more
+    than within one), so a pooled interval alone claims a precision the rounds do not show."""
     samples = timing.samples
     if len(timing.slots) < MIN_ROUNDS or not samples:
+        return False
+    medians = timing.round_medians
+    if max(medians) > (1.0 + 2.0 * rel_ci) * min(medians):
         return False
     low, high = median_ci(samples, confidence)
     median = float(np.median(samples))

@@ -47,3 +47,15 @@ def test_the_rule_is_data():
     strict = ContentionRule(max_others_share=0.01)
     assert judge_window(recorded(0.0596), strict).busy and not judge_window(recorded(0.0596)).busy
     assert ContentionRule().as_dict()["max_others_share"] == 0.10
+
+
+@pytest.mark.parametrize("medians, busy", [
+    ([50.3, 51.1, 53.5], False),  # DAMO-YOLO-T, idle refresh
+    ([353.3, 431.4, 356.0, 425.7, 440.4], False),  # RT-DETRv2-L in one process, 25 % by a hair
+    ([4.50, 7.12, 6.98], True),  # YOLOX-Nano's two speeds in one refresh
+    ([5.0], False),
+])
+def test_rounds_that_disagree_are_unstable(medians, busy):
+    from benchgen.measure.contention import judge_rounds
+
+    assert judge_rounds(medians).busy is busy

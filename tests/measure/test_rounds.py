@@ -90,3 +90,15 @@ def test_every_slot_starts_with_untimed_runs(monkeypatch):
     subject = Subject("a", lambda: calls.append(1))
     samples, _ = rounds_module.time_slot(subject, 0.0, 2, QuietMonitor())
     assert len(samples) == 2 and len(calls) > 3  # two timed, the rest untimed
+
+
+def test_rounds_that_disagree_are_not_converged():
+    from benchgen.measure.rounds import Slot, SubjectTiming, converged
+    from tests.measure.test_contention import recorded
+    from benchgen.measure.contention import Verdict
+
+    def timing(medians):
+        return SubjectTiming("a", [Slot(i + 1, [m] * 50, recorded(0.0), Verdict(False), 1) for i, m in enumerate(medians)])
+
+    assert converged(timing([10.0, 10.05, 10.1]), rel_ci=0.01)
+    assert not converged(timing([10.0, 10.5, 10.1]), rel_ci=0.01)  # each round tight, together not
