@@ -96,3 +96,14 @@ def feed_names(info: OnnxInfo | None) -> tuple[str, str | None]:
     image = info.image_input.name
     others = [t.name for t in info.inputs if t.name != image]
     return image, (others[0] if others else None)
+
+
+def standard_pipeline(ctx, decode, settings: dict, class_map=None, with_sizes: bool = False) -> "DecoderPipeline":
+    """The pipeline every format builds: a square input at the variant's size, the registry's
+    convention and clipping, the file's image input (and its sizes input, for exports that take
+    one) and input dtype. Only the decode step and what the result records differ per format."""
+    image, sizes = feed_names(ctx.info)
+    extra = {"sizes_input": sizes} if with_sizes else {}
+    return DecoderPipeline((ctx.input_size, ctx.input_size), ctx.convention, decode,
+                           ctx.class_map if class_map is None else class_map, clip=bool(ctx.options["clip"]),
+                           image_input=image, image_dtype=image_dtype(ctx.info), settings=settings, **extra)

@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from benchgen.decoders.base import NORMALISED, cxcywh_to_xyxy, Decoded, DecoderPipeline, feed_names, image_dtype
+from benchgen.decoders.base import NORMALISED, cxcywh_to_xyxy, Decoded, DecoderPipeline, standard_pipeline
 from benchgen.decoders.onnx_info import OnnxInfo, TensorInfo
 from benchgen.decoders.preprocess import Convention
 from benchgen.decoders.spec import BuildContext, DecoderSpec
@@ -100,7 +100,6 @@ def make_decode(order: tuple[int, int], activation: str, options: dict):
 
 
 def build(ctx: BuildContext) -> DecoderPipeline:
-    image, _ = feed_names(ctx.info)
     order = outputs_of(ctx.info) if ctx.info is not None else (0, 1)
     logits = ctx.info.outputs[order[0]] if ctx.info is not None else None
     activation = activation_for(logits, ctx.options["activation"])
@@ -108,10 +107,9 @@ def build(ctx: BuildContext) -> DecoderPipeline:
     if class_map is None and logits is not None and logits.shape[2] in (91, 92):
         class_map = "coco-ids"
     decode = make_decode(order, activation, ctx.options)
-    return DecoderPipeline((ctx.input_size, ctx.input_size), ctx.convention, decode, class_map,
-                           clip=bool(ctx.options["clip"]), image_input=image, image_dtype=image_dtype(ctx.info),
-                           settings={"decoder": "detr", "activation": activation, "top_k": ctx.options["top_k"],
-                                     "score_threshold": ctx.options["score_threshold"], "nms": "none"})
+    return standard_pipeline(ctx, decode, {"decoder": "detr", "activation": activation, "top_k": ctx.options["top_k"],
+                                           "score_threshold": ctx.options["score_threshold"], "nms": "none"},
+                             class_map=class_map)
 
 
 DECODER = DecoderSpec("detr", "DETR-style logits (N, Q, C) + normalised cx,cy,w,h boxes (N, Q, 4); sigmoid or "

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from benchgen.decoders.base import cxcywh_to_xyxy, Decoded, DecoderPipeline, feed_names, image_dtype
+from benchgen.decoders.base import cxcywh_to_xyxy, Decoded, DecoderPipeline, standard_pipeline
 from benchgen.decoders.onnx_info import OnnxInfo
 from benchgen.decoders.spec import BuildContext, DecoderSpec
 from benchgen.decoders.ultralytics import ULTRALYTICS
@@ -45,12 +45,10 @@ def make_decode(options: dict):
 
 
 def build(ctx: BuildContext) -> DecoderPipeline:
-    image, _ = feed_names(ctx.info)
     options = ctx.options
-    return DecoderPipeline((ctx.input_size, ctx.input_size), ctx.convention, make_decode(options), ctx.class_map,
-                           clip=bool(options["clip"]), image_input=image, image_dtype=image_dtype(ctx.info),
-                           settings={"decoder": "end2end", "score_threshold": options["score_threshold"],
-                                     "box_format": options["box_format"], "nms": "in the graph"})
+    return standard_pipeline(ctx, make_decode(options),
+                             {"decoder": "end2end", "score_threshold": options["score_threshold"],
+                              "box_format": options["box_format"], "nms": "in the graph"})
 
 
 DECODER = DecoderSpec("end2end", "end-to-end (1, K, 6): x1,y1,x2,y2 px, score, class (YOLO26, YOLOv10, nms=True)",

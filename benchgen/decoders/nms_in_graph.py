@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from benchgen.decoders.base import ORIGINAL_PIXELS, cxcywh_to_xyxy, Decoded, DecoderPipeline, feed_names, image_dtype
+from benchgen.decoders.base import ORIGINAL_PIXELS, cxcywh_to_xyxy, Decoded, DecoderPipeline, feed_names, standard_pipeline
 from benchgen.decoders.onnx_info import OnnxInfo
 from benchgen.decoders.preprocess import Convention
 from benchgen.decoders.spec import BuildContext, DecoderSpec
@@ -78,17 +78,15 @@ def make_decode(found: dict[str, int], space: str, options: dict):
 
 
 def build(ctx: BuildContext) -> DecoderPipeline:
-    image, sizes = feed_names(ctx.info)
+    _, sizes = feed_names(ctx.info)
     found = output_indices(ctx.info) if ctx.info is not None else {"labels": 0, "boxes": 1, "scores": 2}
     space = ctx.options["boxes"]
     if space == "auto":
         space = ORIGINAL_PIXELS if sizes else "input-pixels"
-    return DecoderPipeline((ctx.input_size, ctx.input_size), ctx.convention, make_decode(found, space, ctx.options),
-                           ctx.class_map, clip=bool(ctx.options["clip"]), image_input=image, sizes_input=sizes,
-                           image_dtype=image_dtype(ctx.info),
-                           settings={"decoder": "nms-in-graph", "boxes": space, "nms": "in the graph",
-                                     "score_threshold": ctx.options["score_threshold"],
-                                     "sizes_input": sizes})
+    return standard_pipeline(ctx, make_decode(found, space, ctx.options),
+                             {"decoder": "nms-in-graph", "boxes": space, "nms": "in the graph",
+                              "score_threshold": ctx.options["score_threshold"], "sizes_input": sizes},
+                             with_sizes=True)
 
 
 DECODER = DecoderSpec("nms-in-graph", "separate boxes / scores / labels outputs (torchvision, mmdet, RT-DETRv2 "

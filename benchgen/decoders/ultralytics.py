@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from benchgen.decoders.base import INPUT_PIXELS, cxcywh_to_xyxy, Decoded, DecoderPipeline, feed_names, image_dtype
+from benchgen.decoders.base import INPUT_PIXELS, cxcywh_to_xyxy, Decoded, DecoderPipeline, standard_pipeline
 from benchgen.decoders.grids import anchor_points
 from benchgen.decoders.onnx_info import OnnxInfo
 from benchgen.decoders.preprocess import Convention
@@ -63,13 +63,11 @@ def make_decode(options: dict):
 
 
 def build(ctx: BuildContext) -> DecoderPipeline:
-    image, _ = feed_names(ctx.info)
     options = ctx.options
-    return DecoderPipeline((ctx.input_size, ctx.input_size), ctx.convention, make_decode(options), ctx.class_map,
-                           clip=bool(options["clip"]), image_input=image, image_dtype=image_dtype(ctx.info),
-                           settings={"decoder": "ultralytics", "score_threshold": options["score_threshold"],
-                                     "nms_iou": options["nms_iou"], "nms": "class-aware, multi-label",
-                                     "max_detections": options["max_detections"]})
+    return standard_pipeline(ctx, make_decode(options),
+                             {"decoder": "ultralytics", "score_threshold": options["score_threshold"],
+                              "nms_iou": options["nms_iou"], "nms": "class-aware, multi-label",
+                              "max_detections": options["max_detections"]})
 
 
 DECODER = DecoderSpec("ultralytics", "Ultralytics YOLOv8/11/12 raw head (1, 4+C, N): cx,cy,w,h px + class scores, "

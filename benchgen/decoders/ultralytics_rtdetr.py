@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from benchgen.decoders.base import NORMALISED, cxcywh_to_xyxy, Decoded, DecoderPipeline, feed_names, image_dtype
+from benchgen.decoders.base import NORMALISED, cxcywh_to_xyxy, Decoded, DecoderPipeline, standard_pipeline
 from benchgen.decoders.grids import anchor_points
 from benchgen.decoders.onnx_info import OnnxInfo
 from benchgen.decoders.preprocess import Convention
@@ -60,11 +60,9 @@ def make_decode(options: dict):
 
 
 def build(ctx: BuildContext) -> DecoderPipeline:
-    image, _ = feed_names(ctx.info)
-    return DecoderPipeline((ctx.input_size, ctx.input_size), ctx.convention, make_decode(ctx.options), ctx.class_map,
-                           clip=bool(ctx.options["clip"]), image_input=image, image_dtype=image_dtype(ctx.info),
-                           settings={"decoder": "ultralytics-rtdetr", "score_threshold": ctx.options["score_threshold"],
-                                     "nms": "none (one box per query)"})
+    return standard_pipeline(ctx, make_decode(ctx.options),
+                             {"decoder": "ultralytics-rtdetr", "score_threshold": ctx.options["score_threshold"],
+                              "nms": "none (one box per query)"})
 
 
 DECODER = DecoderSpec("ultralytics-rtdetr", "Ultralytics RT-DETR (1, K, 4+C): normalised cx,cy,w,h + sigmoid class "
