@@ -5,7 +5,9 @@ Each entry point resolves the variant to one ONNX file (`model_files`; torch-cud
 Modules are imported by their users, not here, so that importing `benchgen.measure` stays cheap:
 
 - `accuracy.evaluate_accuracy` — dataset (`dataset`) -> detections (`inference`, cached) -> COCOeval (`coco_eval`)
-- `latency_cpu.measure_cpu_latency` — ONNX Runtime, stage by stage, statistics from `latency_stats`
+- `latency_cpu.measure_cpu_latency` — ONNX Runtime, stage by stage, statistics from `latency_stats`; the
+  network timed in interleaved rounds (`rounds`) under the contention rule (`contention`, from the
+  kernel's counters in `machine_load`), with the calibration probe (`calibration`)
 - `latency_gpu.measure_trt_latency` — TensorRT FP16 engine (`tensorrt_engine`), CUDA-event GPU compute time
 - `latency_torch.measure_torch_latency` — PyTorch deploy module in FP16, CUDA graph, CUDA events, behind the
   `torch_device` seam (a CPU device runs the same path in tests); NVML clocks and throttling (`gpu_clocks`)
