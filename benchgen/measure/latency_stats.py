@@ -49,6 +49,13 @@ def median_ci(samples: Sequence[float], confidence: float = 0.95) -> tuple[float
     return float(xs[rank - 1]), float(xs[n - rank])
 
 
+def median_is_tight(samples: Sequence[float], rel_ci: float, confidence: float = 0.95) -> bool:
+    """Whether the median is known to ±`rel_ci` of itself at `confidence`."""
+    low, high = median_ci(samples, confidence)
+    median = float(np.median(samples))
+    return median > 0 and (high - low) / 2.0 <= rel_ci * median
+
+
 @dataclass(frozen=True)
 class LatencyStats:
     runs: int
@@ -99,11 +106,8 @@ class StoppingRule:
         """Why to stop now, or None to go on."""
         if len(samples) >= self.max_runs:
             return "max-runs"
-        if len(samples) >= self.min_runs:
-            low, high = median_ci(samples, self.confidence)
-            median = float(np.median(samples))
-            if median > 0 and (high - low) / 2.0 <= self.rel_ci * median:
-                return "ci"
+        if len(samples) >= self.min_runs and median_is_tight(samples, self.rel_ci, self.confidence):
+            return "ci"
         if elapsed_s >= self.budget_s:
             return "budget"
         return None

@@ -24,7 +24,7 @@ import numpy as np
 from benchgen.measure.calibration import CalibrationProbe
 from benchgen.measure import contention
 from benchgen.measure.contention import ContentionRule, Verdict, judge_probe, judge_window
-from benchgen.measure.latency_stats import median_ci
+from benchgen.measure.latency_stats import median_is_tight
 from benchgen.measure.machine_load import LoadMonitor, LoadWindow, sample_window, window
 
 DEFAULT_ROUNDS = 5
@@ -117,7 +117,7 @@ class Waiter:
                 if announced:
                     self.log(f"machine quiet again after {self.waited_s:.0f} s of waiting; {what}")
                 return True
-            if self.waited_s >= self.rule.max_wait_s:
+            if self.exhausted:
                 self.log(f"machine still busy ({verdict.text()}) after {self.rule.max_wait_s:.0f} s of waiting; "
                          f"{what} anyway, and the result will be marked unstable")
                 return False
@@ -169,9 +169,7 @@ def converged(timing: SubjectTiming, rel_ci: float, confidence: float = 0.95) ->
     medians = timing.round_medians
     if max(medians) > (1.0 + 2.0 * rel_ci) * min(medians):
         return False
-    low, high = median_ci(samples, confidence)
-    median = float(np.median(samples))
-    return median > 0 and (high - low) / 2.0 <= rel_ci * median
+    return median_is_tight(samples, rel_ci, confidence)
 
 
 def run_rounds(subjects: list[Subject], budget_s: float, monitor: LoadMonitor, probe: CalibrationProbe | None,

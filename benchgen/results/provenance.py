@@ -17,6 +17,7 @@ from pathlib import Path
 import benchgen
 from benchgen.errors import BenchgenError
 from benchgen.results.schema import Machine, Provenance
+from benchgen.results.store import atomic_write_text
 
 #: Libraries whose versions change what a measurement means.
 TRACKED_LIBRARIES = ("numpy", "onnx", "onnxruntime", "torch", "pycocotools", "opencv-python-headless",
@@ -91,10 +92,7 @@ def host_id() -> str:
     if not token:
         token = str(uuid.uuid4())
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(token + "\n")
-            os.replace(tmp, path)
+            atomic_write_text(path, token + "\n")
         except OSError:
             token = ""
         token = _read_first(str(path)) or token  # another process may have won the race: use its UUID
