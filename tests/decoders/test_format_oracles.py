@@ -65,12 +65,19 @@ def test_ultralytics_raw_head_oracle(tmp_path, one_image):
     assert wrong < 50
 
 
-def test_end_to_end_oracle(tmp_path, one_image):
-    coco, truth = one_image
+def end2end_rows(truth) -> np.ndarray:
+    """An end-to-end head's (1, 300, 6) output: the true boxes (x1, y1, x2, y2 in the centred
+    letterbox), score 0.9 and their class index; every other row empty."""
     rows = np.zeros((1, 300, 6), dtype=np.float32)
     rows[0, :4, :4] = placed(truth, LETTERBOX_CENTRED)
     rows[0, :4, 4] = 0.9
     rows[0, :4, 5] = [class_index(a["category_id"]) for a in truth]
+    return rows
+
+
+def test_end_to_end_oracle(tmp_path, one_image):
+    coco, truth = one_image
+    rows = end2end_rows(truth)
     path = constant_onnx(tmp_path / "yolo26.onnx", {"output0": rows}, SIZE, ULTRALYTICS_META | {"end2end": "True"})
     ap, result = score(tmp_path, coco, path)
     assert ap == pytest.approx(100.0) and result.settings["decoder"] == "end2end"
@@ -153,10 +160,7 @@ def test_nms_in_graph_oracle_in_input_pixels_without_a_batch_axis(tmp_path, one_
 
 def test_a_half_precision_export_is_fed_float16(tmp_path, one_image):
     coco, truth = one_image
-    rows = np.zeros((1, 300, 6), dtype=np.float32)
-    rows[0, :4, :4] = placed(truth, LETTERBOX_CENTRED)
-    rows[0, :4, 4] = 0.9
-    rows[0, :4, 5] = [class_index(a["category_id"]) for a in truth]
+    rows = end2end_rows(truth)
     path = constant_onnx(tmp_path / "half.onnx", {"output0": rows}, SIZE, ULTRALYTICS_META | {"end2end": "True"},
                          half=True)
     ap, result = score(tmp_path, coco, path)
