@@ -17,6 +17,9 @@ def run(args: argparse.Namespace) -> int:
         family, variant = registry.variant(args.variant)
     except KeyError as exc:
         raise BenchgenError(str(exc.args[0])) from None
+    if family.reported_only:
+        raise BenchgenError(f"{variant.id}: family {family.id} is reported only; benchgen has no implementation "
+                            "of its architecture to export")
     if family.implementation is None:
         raise BenchgenError(f"{variant.id} is a bring-your-own ONNX entry ({variant.onnx}); there is nothing to export")
     if args.weights is not None and not args.weights.is_file():

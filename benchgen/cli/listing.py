@@ -22,6 +22,8 @@ def decoder_of(family: Family, variant: Variant) -> str:
     """`implementation X` for families benchgen exports; the decoder (auto resolved where the file exists)."""
     if family.implementation is not None:
         return f"implementation {family.implementation}"
+    if family.reported_only:
+        return "reported only (not measured)"
     from benchgen.decoders.resolve import resolve_name
     from benchgen.registry.decoder_check import onnx_path_if_present
 

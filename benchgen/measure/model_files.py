@@ -95,9 +95,15 @@ class ModelFiles:
 def lookup(variant_id: str, registry: Registry | None = None) -> tuple[Family, Variant]:
     registry = registry or load_registry()
     try:
-        return registry.variant(variant_id)
+        family, variant = registry.variant(variant_id)
     except KeyError as exc:
         raise BenchgenError(str(exc.args[0])) from None
+    if family.reported_only:
+        source = registry.sources.get(family.id, "the registry")
+        raise BenchgenError(f"{variant_id}: family {family.id} is reported only ({source}: reported_only: true), so "
+                            "benchgen has nothing to measure; give its variants an 'onnx' file and remove reported_only "
+                            "to measure it")
+    return family, variant
 
 
 def registry_onnx_path(family: Family, variant: Variant) -> Path:

@@ -52,10 +52,17 @@ def find_weights(weights_dir: Path | None, variant: Variant) -> Path | None:
 
 
 def select(registry: Registry, only: list[str] | None) -> list[tuple[Family, Variant]]:
-    chosen = registry.variants()
+    """Reported-only families have nothing to measure, so they are never planned (naming one is an error)."""
+    chosen = registry.measurable()
     if not only:
         return chosen
-    known = {f.id for f in registry.families} | {v.id for _, v in chosen}
+    listed = {f.id for f in registry.families if f.reported_only} | {
+        v.id for f in registry.families if f.reported_only for v in f.variants}
+    named = [o for o in only if o in listed]
+    if named:
+        raise BenchgenError(f"--only {', '.join(named)}: reported only (the registry has no implementation or ONNX "
+                            "file for it), so there is nothing to measure")
+    known = {f.id for f, _ in chosen} | {v.id for _, v in chosen}
     unknown = [o for o in only if o not in known]
     if unknown:
         raise BenchgenError(f"--only {', '.join(unknown)}: not a family or variant id; known: {', '.join(sorted(known))}")

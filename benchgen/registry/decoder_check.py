@@ -23,7 +23,7 @@ def onnx_path_if_present(value: str) -> Path | None:
 
 
 def check_family_decoders(family: Family, source: Path) -> None:
-    if family.implementation is not None:
+    if family.implementation is not None or family.reported_only:
         return
     from benchgen.decoders import AUTO, get_decoder
     from benchgen.decoders.resolve import detect_decoder

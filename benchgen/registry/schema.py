@@ -101,6 +101,9 @@ class ReportedValue(_Strict):
     source: HttpUrl
     source_name: str = Field(description="short name shown in footnotes, e.g. 'DAMO-YOLO README'")
     official: bool = Field(description="published by the model's authors (paper or official repo)")
+    measured_by: str | None = Field(
+        default=None, description="organisation that measured the figure independently (e.g. a public "
+                                  "leaderboard): its own source kind, neither the authors' claim nor a copy of it")
     hardware: str | None = None
     precision: str | None = None
     batch: int | None = None
@@ -108,6 +111,19 @@ class ReportedValue(_Strict):
     dataset: str | None = Field(default=None, description="e.g. 'COCO val2017'")
     date: dt.date | None = None
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _independent_is_not_official(self) -> "ReportedValue":
+        if self.measured_by is not None and self.official:
+            raise ValueError("measured_by marks an independent measurement; it cannot also be official: true")
+        return self
+
+    @property
+    def source_kind(self) -> Literal["official", "independent", "secondary"]:
+        """official: the authors; independent: someone else ran the model; secondary: a copied table."""
+        if self.official:
+            return "official"
+        return "independent" if self.measured_by else "secondary"
 
 
 class PublishedModel(_Strict):
@@ -183,6 +199,9 @@ class Family(_Decoding):
     implementation: str | None = Field(
         default=None, description="benchgen.models implementation name; None for bring-your-own ONNX"
     )
+    reported_only: bool = Field(
+        default=False, description="benchgen has no implementation and no ONNX file of this family: it is "
+                                   "listed with its published figures only, and nothing of it is measured")
     description: str | None = None
     innovations: list[str] = Field(default_factory=list)
     strengths: list[str] = Field(default_factory=list)
@@ -208,11 +227,22 @@ class Family(_Decoding):
             if decoding:
                 raise ValueError(f"{', '.join(decoding)}: decoding settings apply to bring-your-own ONNX entries; "
                                  f"this family is built by implementation {self.implementation!r}, which has its own")
-        if self.implementation is None:
+        if self.reported_only:
+            given = ["implementation"] if self.implementation else []
+            given += [f"{v.id}.onnx" for v in self.variants if v.onnx]
+            if given:
+                raise ValueError(f"reported_only: true, but {', '.join(given)} would be measured; remove "
+                                 "reported_only to measure the family, or the measurable inputs to list it")
+            bare = [v.id for v in self.variants if not v.reported]
+            if bare:
+                raise ValueError(f"reported_only family variants without any reported figure: {', '.join(bare)}; "
+                                 "a reported-only variant is listed for its published figures")
+        elif self.implementation is None:
             missing = [v.id for v in self.variants if v.onnx is None]
             if missing:
                 raise ValueError("a family without 'implementation' must give every variant an 'onnx' file "
-                                 f"(missing for: {', '.join(missing)})")
+                                 f"(missing for: {', '.join(missing)}), or set reported_only: true to list "
+                                 "its published figures without measuring it")
         return self
 
     def decoding(self, variant: "Variant") -> dict:
@@ -248,3 +278,7 @@ class Registry(BaseModel):
 
     def variants(self) -> list[tuple[Family, Variant]]:
         return [(f, v) for f in self.families for v in f.variants]
+
+    def measurable(self) -> list[tuple[Family, Variant]]:
+        """The variants benchgen can measure: every variant but those of reported-only families."""
+        return [(f, v) for f in self.families if not f.reported_only for v in f.variants]

@@ -53,7 +53,7 @@ class TableView:
 
 
 def describe_reported(value: ReportedValue) -> str:
-    bits = [value.hardware, value.precision, f"batch {value.batch}" if value.batch else None,
+    bits = [f"measured by {value.measured_by}" if value.measured_by else None, value.hardware, value.precision, f"batch {value.batch}" if value.batch else None,
             {True: "with post-processing", False: "without NMS/post-processing", None: None}[value.includes_postprocess],
             value.dataset]
     context = ", ".join(b for b in bits if b)

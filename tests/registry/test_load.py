@@ -147,3 +147,46 @@ def test_default_registry_lists_damo_yolo_distilled_and_nano_models_as_reported_
         assert "OpenVINO" in others[oid].reported["latency_cpu_ms"][0].hardware
     # they are listed, never measured: refresh and the tables iterate variants only
     assert not set(others) & {v.id for _f, v in registry.variants()}
+
+
+def test_a_reported_only_family_needs_no_files_and_is_never_planned(tmp_path):
+    from benchgen.refresh.plan import select
+
+    docs = two_family_docs()
+    docs[1].update(implementation=None, reported_only=True)
+    registry = load_registry(write_registry(tmp_path / "reg", docs))
+    assert [f.id for f, _ in registry.variants()].count("beta") == len(docs[1]["variants"])
+    assert {f.id for f, _ in registry.measurable()} == {"alpha"}
+    assert {f.id for f, _ in select(registry, None)} == {"alpha"}
+    with pytest.raises(Exception, match="reported only"):
+        select(registry, ["beta"])
+
+
+def test_reported_only_contradicting_measurable_inputs_is_refused(tmp_path):
+    doc = family_doc("alpha", "Alpha", [variant_doc("alpha-s", "s", 40, 2, 10)], reported_only=True)
+    assert "reported_only: true, but implementation" in _error(tmp_path, doc)
+    variant = variant_doc("alpha-s", "s", 40, 2, 10)
+    variant["onnx"] = "alpha.onnx"
+    doc = family_doc("alpha", "Alpha", [variant], implementation=None, reported_only=True)
+    assert "alpha-s.onnx would be measured" in _error(tmp_path, doc)
+    variant = variant_doc("alpha-s", "s", 40, 2, 10)
+    variant["reported"] = {}
+    doc = family_doc("alpha", "Alpha", [variant], implementation=None, reported_only=True)
+    assert "without any reported figure: alpha-s" in _error(tmp_path, doc)
+
+
+def test_an_independent_measurement_is_its_own_source_kind(tmp_path):
+    variant = variant_doc("alpha-s", "s", 40, 2, 10)
+    variant["reported"]["map50_95"].append({"value": 39.1, "source": "https://example.org/board",
+                                            "source_name": "Board", "official": False, "measured_by": "Board Org"})
+    family = load_family_doc(tmp_path, family_doc("alpha", "Alpha", [variant]))
+    kinds = [v.source_kind for v in family.variants[0].reported["map50_95"]]
+    assert kinds == ["official", "independent"]
+    variant["reported"]["map50_95"][1]["official"] = True
+    assert "cannot also be official" in _error(tmp_path, family_doc("alpha", "Alpha", [variant]))
+
+
+def load_family_doc(tmp_path, doc):
+    path = tmp_path / "ok.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return load_family(path)
