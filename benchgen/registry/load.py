@@ -27,8 +27,11 @@ class _DuplicateKey(yaml.YAMLError):
     pass
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """safe_load, except that a key given twice is an error: silently keeping the last one hides edits."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """safe_load, except that a key given twice is an error: silently keeping the last one hides edits.
+
+    libyaml's parser where PyYAML has it (the wheels do): the pure-Python one took 2 of the 3 s a
+    50-family render may take. The constructor, and so the duplicate-key check, is the same."""
 
     def construct_mapping(self, node, deep=False):
         seen: dict = {}

@@ -15,6 +15,7 @@ templates have no `safe` filter to bypass it.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Iterable
 
@@ -38,7 +39,13 @@ def page_text(value: object) -> Markup:
     """`value` as inert page text; `Markup` (HTML built by benchgen itself) is returned unchanged."""
     if isinstance(value, Markup):
         return value
-    return Markup(str(value).translate(_TABLE))
+    return _escape(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _escape(text: str) -> Markup:
+    """Memoised: a site prints the same provenance notes and names on hundreds of pages."""
+    return Markup(text.translate(_TABLE))
 
 
 def plain_text(value: object) -> str:

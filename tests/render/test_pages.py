@@ -18,7 +18,8 @@ def test_one_comparison_page_per_pair(make_registry):
     docs = two_family_docs() + [family_doc("gamma", "Gamma", [variant_doc("gamma-s", "s", 30, 1, 5)])]
     files = SiteRenderer(make_registry(docs), []).files()
     compare = sorted(p for p in files if p.startswith("compare/"))
-    assert compare == ["compare/alpha-vs-beta.md", "compare/alpha-vs-gamma.md", "compare/beta-vs-gamma.md"]
+    assert compare == ["compare/alpha-vs-beta.md", "compare/alpha-vs-gamma.md", "compare/beta-vs-gamma.md",
+                       "compare/index.md"]
     assert {"families/alpha.md", "families/beta.md", "families/gamma.md", "leaderboard.md", "index.md"} <= set(files)
 
 
