@@ -8,7 +8,7 @@ from benchgen.render.analysis import analyse_pair
 from benchgen.render.claims import DEFAULT, Point
 from benchgen.render.pages import SiteRenderer
 from benchgen.results.merge import build_table
-from tests.conftest import MACHINE, family_doc, make_result, variant_doc
+from tests.conftest import MACHINE, REPO, family_doc, make_result, variant_doc
 
 
 def _timed(variant, ms, low, high):
@@ -60,6 +60,12 @@ def test_tier_pairs_are_capped_by_parameter_ratio():
     assert DEFAULT.comparable_size(10.0, 24.9) and DEFAULT.comparable_size(24.9, 10.0)
     assert not DEFAULT.comparable_size(10.0, 25.1)
     assert not DEFAULT.comparable_size(None, 10.0)
+
+
+def test_methodology_page_states_the_rule():
+    """The methodology page is hand-written: this keeps its statement of the thresholds the rule's."""
+    page = " ".join((REPO / "docs" / "methodology.md").read_text().split())
+    assert " ".join(DEFAULT.statement().split()) in page
 
 
 # --- the rule in the generated sentences -------------------------------------------------------
