@@ -9,14 +9,21 @@ def _texts(findings):
     return [f.text for f in findings]
 
 
+def _timed(variant, kind, metric, ms, section, machine=MACHINE):
+    """A latency result with the ±1 % interval of its median stored where the measurement puts it."""
+    result = make_result(variant, kind, {metric: ms}, machine=machine)
+    result.details = {section: {"median": ms, "ci_low": ms * 0.99, "ci_high": ms * 1.01}}
+    return result
+
+
 def test_accuracy_and_speed_follow_the_numbers(make_registry):
     table = build_table(make_registry(), [], None)
     analysis = analyse_pair(table, "alpha", "beta")
-    assert analysis["accuracy"][0].winner == "beta"
-    assert "Beta is more accurate in 3 of 3" in analysis["accuracy"][0].text
+    assert analysis.sections["accuracy"][0].winner == "beta"
+    assert "Beta is more accurate in 3 of 3" in analysis.sections["accuracy"][0].text
     assert "At the small tier, BETA-S (43.0 AP) is 3.0 AP more accurate than ALPHA-S (40.0 AP)." in _texts(
-        analysis["accuracy"])
-    speed = analysis["speed"][0]
+        analysis.sections["accuracy"])
+    speed = analysis.sections["speed"][0]
     assert speed.winner == "alpha" and "reported NVIDIA T4" in speed.text
 
 
@@ -30,16 +37,16 @@ def test_swapping_the_numbers_flips_the_sentences(make_registry, tmp_path):
             v["name"] = v["id"].upper()
     table = build_table(make_registry(swapped), [], None)
     analysis = analyse_pair(table, "alpha", "beta")
-    assert analysis["accuracy"][0].winner == "alpha"
-    assert "Alpha is more accurate in 3 of 3" in analysis["accuracy"][0].text
-    assert analysis["speed"][0].winner == "beta"
+    assert analysis.sections["accuracy"][0].winner == "alpha"
+    assert "Alpha is more accurate in 3 of 3" in analysis.sections["accuracy"][0].text
+    assert analysis.sections["speed"][0].winner == "beta"
 
 
 def test_measured_latency_is_used_when_every_row_has_it(make_registry):
-    results = [make_result(v, "latency-cpu", {"latency_cpu_ms": ms}) for v, ms in
+    results = [_timed(v, "latency-cpu", "latency_cpu_ms", ms, "network") for v, ms in
                [("alpha-s", 50), ("alpha-m", 60), ("alpha-l", 70), ("beta-s", 10), ("beta-m", 20), ("beta-l", 30)]]
     table = build_table(make_registry(), results, MACHINE)
-    speed = analyse_pair(table, "alpha", "beta")["speed"]
+    speed = analyse_pair(table, "alpha", "beta").sections["speed"]
     measured = [f for f in speed if "measured by benchgen on Test CPU" in f.text]
     assert measured and measured[0].winner == "beta"
     # the reported T4 basis is still analysed, separately, and still favours alpha
@@ -49,7 +56,7 @@ def test_measured_latency_is_used_when_every_row_has_it(make_registry):
 def test_mixed_origins_are_not_compared(make_registry):
     results = [make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 5.0})]
     table = build_table(make_registry(), results, MACHINE)
-    speed = analyse_pair(table, "alpha", "beta")["speed"]
+    speed = analyse_pair(table, "alpha", "beta").sections["speed"]
     assert not any("CPU ONNX" in f.text for f in speed)
 
 
@@ -68,9 +75,9 @@ def test_interpolate_never_extrapolates():
 
 def test_torch_cuda_latency_is_its_own_measured_basis(make_registry):
     gpu = MACHINE.model_copy(update={"id": "gpu-h100", "label": "NVIDIA H100", "gpu": "NVIDIA H100"})
-    results = [make_result(v, "latency-torch-cuda", {"latency_torch_cuda_ms": ms}, machine=gpu) for v, ms in
+    results = [_timed(v, "latency-torch-cuda", "latency_torch_cuda_ms", ms, "compute", machine=gpu) for v, ms in
                [("alpha-s", 5), ("alpha-m", 6), ("alpha-l", 7), ("beta-s", 1), ("beta-m", 2), ("beta-l", 3)]]
-    speed = analyse_pair(build_table(make_registry(), results, gpu), "alpha", "beta")["speed"]
+    speed = analyse_pair(build_table(make_registry(), results, gpu), "alpha", "beta").sections["speed"]
     measured = [f for f in speed if "PyTorch CUDA FP16 latency measured by benchgen on NVIDIA H100" in f.text]
     assert measured and measured[0].winner == "beta"
     assert any(f.winner == "alpha" and "reported NVIDIA T4 TensorRT FP16" in f.text for f in speed)
