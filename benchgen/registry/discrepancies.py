@@ -31,6 +31,16 @@ class Discrepancy:
 
 
 def find_discrepancy(metric: str, values: list[ReportedValue]) -> Discrepancy | None:
+    """The widest disagreement among values that claim to measure the same thing: a V100 and a T4
+    latency of one model differ because the GPUs do, so latencies are compared per hardware."""
+    groups: dict[str | None, list[ReportedValue]] = {}
+    for value in values:
+        groups.setdefault(value.hardware if metric.startswith("latency") else None, []).append(value)
+    found = [d for group in groups.values() if (d := _spread(metric, group)) is not None]
+    return max(found, key=lambda d: d.spread) if found else None
+
+
+def _spread(metric: str, values: list[ReportedValue]) -> Discrepancy | None:
     if len(values) < 2:
         return None
     kind, tolerance = TOLERANCES[metric]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from benchgen.results.merge import Table
+from benchgen.results.merge import REFERENCE_HARDWARE, Table
 
 LATENCY_METRICS = {"latency_trt_ms": "TensorRT FP16", "latency_torch_cuda_ms": "PyTorch CUDA FP16",
                    "latency_cpu_ms": "CPU ONNX Runtime"}
@@ -28,7 +28,10 @@ def view_data(table: Table, view_id: str, label: str) -> dict[str, Any]:
         for metric in LATENCY_METRICS:
             cell = row.cells[metric]
             wanted = "measured" if table.machine is not None else "reported"
-            item[metric] = cell.value if cell.origin == wanted else None
+            # a reported figure is drawn only on the column's reference hardware (no V100 among T4s)
+            off_reference = (cell.origin == "reported" and metric in REFERENCE_HARDWARE
+                             and cell.preferred.hardware != REFERENCE_HARDWARE[metric])
+            item[metric] = cell.value if cell.origin == wanted and not off_reference else None
         rows.append(item)
     return {"id": view_id, "label": label, "rows": rows}
 

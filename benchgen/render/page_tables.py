@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from benchgen.registry.schema import METRICS
 from benchgen.render.notes import Note, Notes
-from benchgen.render.table_view import CellView, cell_view, column_label, machine_caption, shown_metrics
+from benchgen.render.table_view import (CellView, best_cells, cell_view, column_label, machine_caption,
+                                        shown_metrics)
 from benchgen.results.merge import Table
 
 _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
@@ -156,14 +156,9 @@ class SiteTables:
 
 
 def _best(rows: list[_Row], metrics: list[str]) -> set[tuple[str, str]]:
-    """(variant, metric) of the cells shown bold: the best value of a column that has at least two."""
+    """(variant, metric) of the cells shown bold (table_view.best_cells decides)."""
     bold = set()
     for metric in metrics:
-        values = [(r.variant_id, r.cells[metric].view.sort_value) for r in rows
-                  if r.cells[metric].view.sort_value is not None]
-        if len(values) < 2:
-            continue
-        pick = max if METRICS[metric]["better"] == "higher" else min
-        best = pick(v for _, v in values)
-        bold.update((variant, metric) for variant, value in values if value == best)
+        for index in best_cells([r.cells[metric].view for r in rows], metric):
+            bold.add((rows[index].variant_id, metric))
     return bold

@@ -31,6 +31,9 @@ class CellView:
     disagreement: Note | None = None
     failure: Note | None = None
     sort_value: float | None = None
+    #: what the value can be ranked against: a latency is only comparable with latencies timed the
+    #: same way (measured here, or reported on the same hardware); None for the other metrics
+    basis: str | None = None
 
 
 @dataclass
@@ -93,6 +96,8 @@ def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
                     origin=cell.origin,
                     sort_value=cell.value)
     preferred = cell.preferred
+    if cell.metric.startswith("latency") and cell.origin is not None:
+        view.basis = "measured" if cell.measured is not None else f"reported on {preferred.hardware}"
     if cell.measured is not None:
         view.note = notes.add("measured", _measurement_key(cell.measured), describe_measurement(cell.measured),
                               variant_id)
@@ -154,15 +159,27 @@ def column_label(metric: str, table: Table) -> Markup:
     return label
 
 
+def best_cells(cells: list[CellView], metric: str) -> list[int]:
+    """Indices of the column's best values, ranked among the cells of its commonest basis only (a
+    V100 latency is not the best of a T4 column); none when fewer than two values compare."""
+    bases: dict[str | None, list[int]] = {}
+    for index, cell in enumerate(cells):
+        if cell.sort_value is not None:
+            bases.setdefault(cell.basis, []).append(index)
+    if not bases:
+        return []
+    group = max(bases.values(), key=len)
+    if len(group) < 2:
+        return []
+    pick = max if METRICS[metric]["better"] == "higher" else min
+    best = pick(cells[i].sort_value for i in group)
+    return [i for i in group if cells[i].sort_value == best]
+
+
 def _bold_best(rows: list[RowView], metrics: list[str]) -> None:
     for index, metric in enumerate(metrics):
-        spec = METRICS[metric]
-        values = [r.cells[index].sort_value for r in rows if r.cells[index].sort_value is not None]
-        if len(values) < 2:
-            continue
-        best = max(values) if spec["better"] == "higher" else min(values)
-        for row in rows:
-            row.cells[index].bold = row.cells[index].sort_value == best
+        for row_index in best_cells([r.cells[index] for r in rows], metric):
+            rows[row_index].cells[index].bold = True
 
 
 def table_view(table: Table, notes: Notes) -> TableView:

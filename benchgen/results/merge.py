@@ -20,12 +20,22 @@ Origin = Literal["measured", "reported"]
 MACHINE_BOUND_KINDS = {"latency-cpu", "latency-gpu", "latency-torch-cuda"}
 
 
-def preferred_reported(values: list[ReportedValue]) -> ReportedValue | None:
-    """Official sources first, then registry order: the registry lists sources deliberately."""
+#: The hardware a reported latency column is read on when a variant's sources time it on several:
+#: the field publishes TensorRT figures on a T4, and a V100 figure in the same column would be
+#: ranked (bolded, charted, compared) against T4 figures as if it were one of them.
+REFERENCE_HARDWARE: dict[str, str] = {"latency_trt_ms": "NVIDIA T4"}
+
+
+def preferred_reported(values: list[ReportedValue], metric: str | None = None) -> ReportedValue | None:
+    """Official sources first, then registry order: the registry lists sources deliberately. For a
+    column with a reference hardware, values timed on it come before those timed on anything else."""
     if not values:
         return None
-    official = [v for v in values if v.official]
-    return (official or values)[0]
+    reference = REFERENCE_HARDWARE.get(metric or "")
+    on_reference = [v for v in values if v.hardware == reference] if reference else []
+    pool = on_reference or values
+    official = [v for v in pool if v.official]
+    return (official or pool)[0]
 
 
 @dataclass
@@ -38,7 +48,7 @@ class Cell:
 
     @property
     def preferred(self) -> ReportedValue | None:
-        return preferred_reported(self.reported)
+        return preferred_reported(self.reported, self.metric)
 
     @property
     def origin(self) -> Origin | None:

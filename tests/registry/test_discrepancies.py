@@ -43,3 +43,16 @@ def test_other_models_are_checked_for_disagreements_too(make_registry):
                                                           {**figure, "value": 31.0, "official": False}]}}]
     found = [(m.id, d.metric) for _f, m, d in registry_discrepancies(make_registry(docs))]
     assert found == [("beta-n", "map50_95")]
+
+
+def hw(value, hardware, official=True):
+    return ReportedValue(value=value, source="https://example.org", source_name="x", official=official,
+                         hardware=hardware)
+
+
+def test_latencies_on_different_hardware_never_disagree_but_ap_ignores_hardware():
+    assert find_discrepancy("latency_trt_ms", [hw(6.2, "NVIDIA V100"), hw(8.0, "NVIDIA T4", False)]) is None
+    found = find_discrepancy("latency_trt_ms", [hw(6.2, "NVIDIA V100"), hw(8.0, "NVIDIA T4", False),
+                                                 hw(9.0, "NVIDIA T4", False)])
+    assert found is not None and {v.hardware for v in found.values} == {"NVIDIA T4"}
+    assert find_discrepancy("map50_95", [hw(46.0, "a"), hw(47.0, "b")]) is not None

@@ -197,3 +197,15 @@ def test_a_failed_torch_cuda_attempt_shows_the_column_with_the_failure(make_regi
     page = SiteRenderer(registry, results).compare_page(*registry.families)
     view = page.split('data-view="gpu-x"')[1].split("</table>")[0]
     assert "failed" in _cells(_row(view, "alpha-s"))[3] and "CUDA graph capture failed" in page
+
+
+def test_a_latency_on_other_hardware_is_never_the_bold_best(make_registry):
+    docs = two_family_docs()
+    odd = docs[0]["variants"][0]["reported"]["latency_trt_ms"]
+    odd[0]["hardware"] = "NVIDIA V100"
+    odd[0]["value"] = 0.5  # far below every T4 figure
+    page = SiteRenderer(make_registry(docs), []).compare_page(*make_registry(docs).families[:2])
+    row = re.search(r'<tr data-variant="alpha-s".*?</tr>', page, re.S).group(0)
+    assert "0.50" in row and "<strong>0.50</strong>" not in row
+    alpha_m = re.search(r'<tr data-variant="alpha-m".*?</tr>', page, re.S).group(0)
+    assert "<strong>3.00</strong>" in alpha_m  # the fastest T4 figure is

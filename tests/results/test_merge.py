@@ -49,3 +49,18 @@ def test_machines_most_recent_first():
                make_result("a", "accuracy", {"map50_95": 1.0}, machine=Machine(
                    id="acc-only", label="x", cpu="x", cpu_count=1, os="x", python="x"))]
     assert [m.id for m in machines(results)] == [MACHINE.id, OTHER.id]
+
+
+def test_a_reported_latency_column_prefers_its_reference_hardware_over_an_official_other_gpu():
+    from benchgen.registry import ReportedValue
+    from benchgen.results.merge import preferred_reported
+
+    def value(v, hardware, official):
+        return ReportedValue(value=v, source="https://example.org", source_name=hardware, official=official,
+                             hardware=hardware)
+
+    v100, t4 = value(6.2, "NVIDIA V100", True), value(8.0, "NVIDIA T4", False)
+    assert preferred_reported([v100, t4], "latency_trt_ms") is t4
+    assert preferred_reported([v100], "latency_trt_ms") is v100  # nothing else to show
+    assert preferred_reported([v100, t4], "latency_cpu_ms") is v100  # no reference: official first
+    assert preferred_reported([v100, t4]) is v100
