@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -80,7 +81,12 @@ def subset_size(result: Result) -> int | None:
     """Number of images of an accuracy measurement made on a subset of val2017, else None."""
     if result.kind != "accuracy":
         return None
-    match = re.search(r"\((\d+) images\)", str(result.settings.get("dataset", "")))
+    return _subset_of(str(result.settings.get("dataset", "")))
+
+
+@functools.lru_cache(maxsize=4096)
+def _subset_of(dataset: str) -> int | None:
+    match = re.search(r"\((\d+) images\)", dataset)
     count = int(match.group(1)) if match else None
     return count if count is not None and count < FULL_VAL2017_IMAGES else None
 

@@ -8,6 +8,7 @@ measurement from any machine is used for them; latency belongs to the machine it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import statistics
 from dataclasses import dataclass, field
 from typing import Literal
@@ -46,8 +47,9 @@ class Cell:
     previous: Result | None = None  # the successful measurement before it, for history deltas
     failure: Result | None = None  # latest measurement if it failed or was unstable after the last success
 
-    @property
+    @functools.cached_property
     def preferred(self) -> ReportedValue | None:
+        """Cached: the analysis of every page that shows the cell asks again (`reported` is set once)."""
         return preferred_reported(self.reported, self.metric)
 
     @property
