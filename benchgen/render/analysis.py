@@ -89,7 +89,7 @@ def latency_bases(table: Table) -> list[LatencyBasis]:
                 without = sorted({r.family.name for r, p in zip(rows, preferred) if p.includes_postprocess is False})
                 caveat = (f"the reported figures are not like for like: those of {', '.join(with_post)} include "
                           f"post-processing, those of {', '.join(without)} exclude NMS")
-            bases.append(LatencyBasis(metric, f"reported {hardware.pop()} {label} latency", False, caveat))
+            bases.append(LatencyBasis(metric, f"reported {label} latency on {hardware.pop()}", False, caveat))
     return sorted(bases, key=lambda basis: not basis.measured)
 
 

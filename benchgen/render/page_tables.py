@@ -128,11 +128,14 @@ class SiteTables:
             self._starts[key] = self._row_start(row, base)
         return self._starts[key]
 
-    def page(self, family_ids: list[str] | None, notes: Notes, base: str) -> list[PageTable]:
+    def page(self, family_ids: list[str] | None, notes: Notes, base: str, machines: set[str]) -> list[PageTable]:
         """The tables of a page showing `family_ids` (None: every family), numbering its notes in
-        `notes`; `base` is the page's relative path to the site root, for the variant links."""
+        `notes`; `base` is the page's relative path to the site root, for the variant links;
+        `machines` the machine views it shows (the publications' view is always shown)."""
         out = []
         for view in self._views:
+            if view.table.machine is not None and view.table.machine.id not in machines:
+                continue
             table = view.table if family_ids is None else view.table.for_families(family_ids)
             metrics = shown_metrics(table)
             rows = [view.rows[r.variant.id] for r in table.rows]

@@ -124,6 +124,11 @@ class Table:
         when = f", {self.summary.last:%Y-%m-%d}" if self.summary else ""
         return f"Measured on {self.machine.label}{when}"
 
+    @property
+    def has_measurements(self) -> bool:
+        """Whether any cell holds a measurement, or a failed or unstable attempt."""
+        return any(c.measured is not None or c.failure is not None for r in self.rows for c in r.cells.values())
+
     def for_families(self, family_ids: list[str]) -> "Table":
         return Table(self.machine, [r for r in self.rows if r.family.id in family_ids], self.summary)
 

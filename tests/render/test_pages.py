@@ -1,7 +1,7 @@
 import re
 
 from benchgen.render.pages import SiteRenderer
-from tests.conftest import make_result, two_family_docs, variant_doc, family_doc
+from tests.conftest import MACHINE, make_result, two_family_docs, variant_doc, family_doc
 
 
 def _row(page: str, variant: str) -> str:
@@ -209,3 +209,14 @@ def test_a_latency_on_other_hardware_is_never_the_bold_best(make_registry):
     assert "0.50" in row and "<strong>0.50</strong>" not in row
     alpha_m = re.search(r'<tr data-variant="alpha-m".*?</tr>', page, re.S).group(0)
     assert "<strong>3.00</strong>" in alpha_m  # the fastest T4 figure is
+
+
+def test_two_reported_only_families_have_only_the_publications_view(make_registry):
+    docs = two_family_docs()
+    for doc in docs:
+        doc.update(implementation=None, reported_only=True)
+    registry = make_registry(docs)
+    measured_elsewhere = [make_result("another-model", "latency-cpu", {"latency_cpu_ms": 12.0})]
+    page = SiteRenderer(registry, measured_elsewhere).compare_page(*registry.families)
+    assert 'data-view="reported"' in page and f'data-view="{MACHINE.id}"' not in page
+    assert "is reported only" in page and "On the authors' reported figures" not in page
