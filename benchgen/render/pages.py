@@ -50,6 +50,10 @@ VENDOR_FILES = {
 HISTORY_KINDS = ("latency-cpu", "latency-gpu", "latency-torch-cuda", "accuracy")
 
 
+#: templates rendered to an index.md (the site's and a folder's), so served at the folder's URL
+INDEX_TEMPLATES = ("index.md.j2", "comparisons.md.j2")
+
+
 def pair_slug(a: Family, b: Family) -> str:
     return f"{a.id}-vs-{b.id}"
 
@@ -124,7 +128,8 @@ class SiteRenderer:
         """`depth` is how many directories below docs/ the page sits (compare/x.md: 1)."""
         common = {"version": __version__, "generated": self.now, "registry": self.registry,
                   # raw-HTML links are relative to the page URL (use_directory_urls: x.md -> x/)
-                  "base": "../" * (depth + 1) if template != "index.md.j2" else "",
+                  # ... except an index.md, whose URL is its folder (compare/index.md -> compare/)
+                  "base": "../" * (depth if template in INDEX_TEMPLATES else depth + 1),
                   # Markdown links are relative to the source file, and MkDocs checks them
                   "md_base": "../" * depth}
         return self.env.get_template(template).render(**common, **context)

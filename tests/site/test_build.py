@@ -35,3 +35,25 @@ def test_script_in_registry_is_escaped_in_built_html(tmp_path):
     html = (site / "compare/alpha-vs-beta/index.html").read_text()
     assert "<script>window.PWNED" not in html and "<img src=x" not in html
     assert "&lt;script&gt;window.PWNED=1&lt;/script&gt;" in html
+
+
+def test_the_sidebar_lists_no_pair_page_and_the_comparison_index_links_every_pair(default_site):
+    """Pair pages grow as n²: they stay out of the navigation, reached from the index and family pages."""
+    import itertools
+    import re
+    from urllib.parse import urljoin
+
+    from benchgen.registry import load_registry
+
+    families = load_registry().families
+    page = (default_site / "compare/damo-yolo-vs-rtdetrv2/index.html").read_text()
+    nav = page.split('class="md-nav md-nav--primary"')[1].split("md-sidebar--secondary")[0]
+    here = "http://site/compare/damo-yolo-vs-rtdetrv2/"
+    links = [urljoin(here, link) for link in re.findall(r'<a href="([^"]*)" class="md-nav__link', nav)]
+    assert "http://site/compare/" in links and not [link for link in links if "-vs-" in link], links
+    matrix = (default_site / "compare/index.html").read_text()
+    linked = {urljoin("http://site/compare/", link).split("/")[-2] for link in re.findall(r'href="([^"]+-vs-[^"]+)"', matrix)}
+    assert linked == {f"{a.id}-vs-{b.id}" for a, b in itertools.combinations(families, 2)}
+    family_page = (default_site / "families/damo-yolo/index.html").read_text()
+    assert family_page.count("-vs-") >= len(families) - 1
+    assert len(page.encode()) <= 150_000
