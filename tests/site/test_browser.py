@@ -88,3 +88,21 @@ def test_chart_survives_instant_navigation(browser, served):
     assert page.evaluate("window.__sameDocument === true"), "navigation reloaded the page"
     assert page.evaluate(NON_BLANK)["painted"] > 0
     assert problems == []
+
+
+def test_the_comparison_index_leads_to_a_pair_page_in_the_browser(browser, served):
+    """From the sidebar's Compare section to the matrix, then to a pair page, as a reader goes."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    problems = []
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(f"{served}/")
+    page.locator("nav.md-nav--primary a[href$='compare/']").first.click()
+    page.wait_for_url("**/compare/")
+    page.wait_for_selector("table.bg-matrix")  # instant navigation swaps the content after the URL
+    cells = page.locator("table.bg-matrix td a")
+    assert cells.count() >= 2 * 66  # both triangles of the default registry's pairs link
+    page.locator("table.bg-matrix a[href$='damo-yolo-vs-rtdetrv2/']").first.click()
+    page.wait_for_url("**/compare/damo-yolo-vs-rtdetrv2/")
+    page.wait_for_function("Chart.getChart(document.querySelector('canvas.bg-chart-canvas')) !== undefined")
+    assert problems == []
