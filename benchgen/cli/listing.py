@@ -55,6 +55,7 @@ def listing(registry: Registry, results: list[Result]) -> list[dict]:
         for variant in family.variants:
             rows.append({"family": family.id, "family_name": family.name, "variant": variant.id,
                          "name": variant.name, "input_size": variant.input_size, "onnx": variant.onnx,
+                         "reported_only": family.reported_only,
                          "decoder": decoder_of(family, variant), "registry_file": registry.sources.get(family.id),
                          "measured": measured(results, variant.id)})
     return rows
@@ -88,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
         if row["family"] != family:
             family = row["family"]
             print(f"{row['family_name']} ({family})  [{row['registry_file']}]")
-        where = "; ".join(f"{m}: {', '.join(kinds)}" for m, kinds in row["measured"].items()) or "not measured yet"
+        where = "; ".join(f"{m}: {', '.join(kinds)}" for m, kinds in row["measured"].items()) or (
+            "published figures only" if row["reported_only"] else "not measured yet")
         print(f"  {row['variant']:<22} {row['input_size']:>5} px  {row['decoder']:<32} {where}")
     return 0
 

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     for _family, variant, discrepancy in found:
         print(f"\n{variant.id} {discrepancy.metric}: {discrepancy.describe().split(':', 1)[0]}")
         for value in discrepancy.values:
-            marker = "official" if value.official else "third-party"
+            marker = value.source_kind
             print(f"  {value.value:>8g}  [{marker}] {describe_reported(value)} <{value.source}>")
     return 0
 

@@ -11,6 +11,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import signal
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -234,13 +235,18 @@ class SiteRenderer:
             return
         global _FORKED
         _FORKED = (self, staging, pairs)
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                # this process's share is the other pages, so the workers take a little more
-                chunks = pool.map_async(_write_compare_chunk, [(i, workers) for i in range(workers)])
-                _write_files(staging, self.site_files())
-                chunks.get()
+            # this process's share is the other pages, so the workers take a little more
+            chunks = pool.map_async(_write_compare_chunk, [(i, workers) for i in range(workers)])
+            _write_files(staging, self.site_files())
+            chunks.get()
+            pool.close()  # not terminate(): it would signal workers that may hold the task queue's lock
+        except BaseException:
+            pool.terminate()
+            raise
         finally:
+            pool.join()
             _FORKED = None
 
 
@@ -248,6 +254,13 @@ class SiteRenderer:
 PAIRS_PER_WORKER = 100
 #: what forked workers inherit: (renderer, staging directory, pairs); set only while a pool runs
 _FORKED: tuple | None = None
+
+
+def _worker_signals() -> None:
+    """A forked worker inherits the CLI's SIGTERM handler (unwind like Ctrl-C), which would let it
+    survive Pool.terminate(); it takes the default again, and leaves Ctrl-C to its parent."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _write_compare_chunk(chunk: tuple[int, int]) -> int:
