@@ -15,6 +15,8 @@ every other image's objects as missed.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -110,6 +112,24 @@ def results_coco(coco_gt: COCO, results: list[dict], in_place: bool = False) -> 
     return coco
 
 
+@contextlib.contextmanager
+def gc_paused():
+    """No cyclic garbage collection while millions of dicts and lists are made and dropped.
+
+    Reading, indexing and evaluating 500,000 detections allocates millions of containers, each
+    allocation burst triggers a collection, and every full collection walks all of them again:
+    about 15 % of `benchgen score`'s time on 5,000 images x 100 detections went to the collector,
+    which finds nothing to free here. Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class _BoxEval(COCOeval_faster):
     """COCOeval_faster with its IoU matrices handed to C++ as lists.
 
@@ -128,9 +148,10 @@ def evaluate(coco_gt: COCO, coco_dt: COCO, image_ids: list[int] | None = None) -
     evaluator = _BoxEval(coco_gt, coco_dt, "bbox", print_function=lambda *args, **kwargs: None)
     if image_ids is not None:
         evaluator.params.imgIds = sorted(image_ids)
-    evaluator.evaluate()
-    evaluator.accumulate()
-    evaluator.summarize()
+    with gc_paused():
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
     stats = [float(s) for s in evaluator.stats[:len(STAT_NAMES)]]
     return CocoScore(stats=stats, summary=format_summary(stats))
 

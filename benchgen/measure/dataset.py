@@ -9,11 +9,13 @@ and the fix. The standard layout (``<root>/val2017/*.jpg`` beside
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from faster_coco_eval import COCO
 
 from benchgen.errors import DatasetError
@@ -105,11 +107,13 @@ def check_annotations(data: dict, path: Path) -> None:
             if entry["id"] in ids:
                 raise DatasetError(f"{path}: {kind} id {entry['id']} appears twice; {kind} ids must be unique")
             ids.add(entry["id"])
+    if _annotations_look_right(data["annotations"], image_ids, category_ids):
+        return  # the usual case, checked column-wise; a fault is looked for one annotation at a time
     annotation_ids = set()
     for annotation in data["annotations"]:
         if not isinstance(annotation, dict):
             raise DatasetError(f"{path}: annotation {_snippet(annotation)} is not an object")
-        missing = [key for key in ("id", "image_id", "category_id", "bbox", "area") if key not in annotation]
+        missing = [key for key in ANNOTATION_KEYS if key not in annotation]
         if missing:
             fix = (" (COCOeval's small/medium/large ranges judge objects by it; box-only datasets use "
                    "width * height)") if missing == ["area"] else ""
@@ -121,16 +125,51 @@ def check_annotations(data: dict, path: Path) -> None:
         annotation_ids.add(annotation["id"])
 
 
+ANNOTATION_KEYS = ("id", "image_id", "category_id", "bbox", "area")
+
+
+def _annotations_look_right(annotations: list, image_ids: set, category_ids: set) -> bool:
+    """All of _annotation_problem's rules at once, on columns: fast for val2017's 36,781 objects."""
+    try:
+        return _columns_look_right(annotations, image_ids, category_ids)
+    except TypeError:  # an unhashable id, say: the one-by-one check names it
+        return False
+
+
+def _columns_look_right(annotations: list, image_ids: set, category_ids: set) -> bool:
+    if not annotations:
+        return True
+    if set(map(type, annotations)) != {dict} or not all(a.keys() >= set(ANNOTATION_KEYS) for a in annotations):
+        return False
+    ids = [a["id"] for a in annotations]
+    boxes = [a["bbox"] for a in annotations]
+    areas = [a["area"] for a in annotations]
+    if set(map(type, ids)) != {int} or 0 in ids or len(set(ids)) != len(ids) \
+            or not {a["image_id"] for a in annotations} <= image_ids \
+            or not {a["category_id"] for a in annotations} <= category_ids \
+            or {type(a["image_id"]) for a in annotations} | {type(a["category_id"]) for a in annotations} != {int} \
+            or not {a.get("iscrowd", 0) for a in annotations} <= {0, 1} \
+            or set(map(type, boxes)) != {list} or set(map(len, boxes)) != {4} \
+            or not set(map(type, itertools.chain.from_iterable(boxes))) <= {int, float} \
+            or not set(map(type, areas)) <= {int, float}:
+        return False
+    try:
+        numbers = np.concatenate([np.array(boxes, dtype=np.float64), np.array(areas, dtype=np.float64)[:, None]], 1)
+    except OverflowError:
+        return False
+    return bool(np.isfinite(numbers).all() and (numbers[:, 2:] >= 0).all())
+
+
 def _annotation_problem(annotation: dict, image_ids: set, category_ids: set, annotation_ids: set) -> str | None:
     if not _is_int(annotation["id"]) or annotation["id"] == 0:
         return (f"has id {annotation['id']!r}; ids must be integers other than 0 (COCOeval takes 0 to mean "
                 "'unmatched', so that object could never count as found): renumber the annotations from 1")
     if annotation["id"] in annotation_ids:
         return f"repeats id {annotation['id']}; annotation ids must be unique"
-    if annotation["image_id"] not in image_ids:
+    if not _is_int(annotation["image_id"]) or annotation["image_id"] not in image_ids:
         return (f"refers to image {annotation['image_id']!r}, which the file does not list; add the image to "
                 "'images' or remove the annotation")
-    if annotation["category_id"] not in category_ids:
+    if not _is_int(annotation["category_id"]) or annotation["category_id"] not in category_ids:
         return (f"has category {annotation['category_id']!r}, which the file does not list; add the category to "
                 "'categories' or remove the annotation")
     box = annotation["bbox"]

@@ -161,6 +161,8 @@ ANNOTATION_CASES = [
     ("duplicate-id", _set("annotations", 2, id=1), ["repeats id 1", "must be unique"]),
     ("unlisted-image", _set("annotations", 2, image_id=77), ["refers to image 77", "does not list"]),
     ("unlisted-category", _set("annotations", 2, category_id=77), ["has category 77", "does not list"]),
+    ("list-as-image-id", _set("annotations", 2, image_id=[1]), ["refers to image [1]", "does not list"]),
+    ("string-category", _set("annotations", 2, category_id="1"), ["has category '1'", "does not list"]),
     ("bad-bbox", _set("annotations", 2, bbox=[1, 2, 3]), ["bbox that is not [x, y, width, height]"]),
     ("nan-area", _set("annotations", 2, area=NAN), ["area that is not a finite number"]),
     ("crowd-2", _set("annotations", 2, iscrowd=2), ["iscrowd that is neither 0 nor 1"]),
@@ -180,6 +182,15 @@ def test_a_bad_annotation_file_is_named_before_the_detections_are_read(files, ca
     assert message.startswith(str(gt_path)) and "\n" not in message
     for fragment in case[2]:
         assert fragment in message, (fragment, message)
+
+
+def test_a_real_annotation_file_passes_the_checks():
+    from benchgen.measure.dataset import read_annotation_file
+    from tests.measure.builders import TINY80, require_shared
+
+    require_shared(TINY80)
+    data = read_annotation_file(TINY80 / "annotations" / "instances_val2017.json", coco_ids=True)
+    assert len(data["annotations"]) == 815
 
 
 def test_annotations_without_images_have_nothing_to_score(files):
