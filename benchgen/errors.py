@@ -26,3 +26,7 @@ class BackendUnavailable(BenchgenError):
 
 class ResultsError(BenchgenError):
     """A results JSON file does not follow the results schema."""
+
+
+class DetectionsError(BenchgenError):
+    """A detections file (COCO results format) is missing, malformed or does not fit its annotations."""

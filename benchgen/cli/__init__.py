@@ -16,6 +16,7 @@ VERB_MODULES = (
     "benchgen.cli.render",
     "benchgen.cli.export",
     "benchgen.cli.measure",
+    "benchgen.cli.score",
     "benchgen.cli.sources",
     "benchgen.cli.listing",
 )

@@ -137,7 +137,7 @@ def register(subparsers) -> None:
     evaluate = subparsers.add_parser(
         "eval", help="COCO mAP of a variant on a COCO-format dataset",
         description="Run the variant's ONNX file (or TensorRT engine) over a COCO-format dataset, write COCO "
-                    "detection results and score them with pycocotools COCOeval. Without --images/--annotations "
+                    "detection results and score them with COCOeval (faster-coco-eval). Without --images/--annotations "
                     "the 80-image coco-val2017-tiny80 set beside the project is used; point them at val2017 for the "
                     "full 5,000 images. Detections are cached: re-scoring needs no re-inference.")
     _common(evaluate)

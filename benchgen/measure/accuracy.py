@@ -1,11 +1,11 @@
-"""COCO mAP of a variant: resolve its ONNX file, run it over a dataset, score with COCOeval."""
+"""COCO mAP of a variant: resolve its ONNX file, run it over a dataset, score with COCOeval (faster-coco-eval)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from benchgen.errors import BenchgenError, DatasetError
-from benchgen.measure.coco_eval import score_detections
+from benchgen.measure.coco_eval import engine_label, score_detections
 from benchgen.measure.dataset import load_dataset
 from benchgen.measure.inference import cache_key, detect
 from benchgen.measure.model_files import lookup, resolve_model
@@ -65,7 +65,9 @@ def evaluate_accuracy(variant_id: str, images_dir: Path | None = None, annotatio
             "images_dir": str(dataset.images_dir),
             "annotations": str(dataset.annotations),
         },
-        settings={"dataset": dataset.describe(), "backend": backend, "batch": 1, **model.settings()},
+        # the engine that computed the 12 numbers (pycocotools' COCOeval in C++; tests hold the two to 1e-6)
+        settings={"dataset": dataset.describe(), "backend": backend, "batch": 1, "coco_engine": engine_label(),
+                  **model.settings()},
         cache_key=key,
         provenance=collect_provenance(machine_for(backend)),
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchgen.errors import BenchgenError
+from benchgen.measure.coco_eval import engine_label
 from benchgen.measure.dataset import default_dataset_root
 from benchgen.measure.runners import backend_fingerprint
 from benchgen.refresh.cache_key import cache_key, model_material
@@ -115,7 +116,8 @@ def plan(registry: Registry, results: list[Result], machines: dict[str, str], *,
                 kinds.append("accuracy")
             fingerprint = backend_fingerprint(backend)
             for kind in kinds:
-                extra = dataset if kind == "accuracy" else None
+                # accuracy: the dataset and the scoring engine's version (a new engine version re-scores)
+                extra = {**dataset, "coco_engine": engine_label()} if kind == "accuracy" else None
                 machine_id = machines[backend]
                 key = cache_key(kind, model, fingerprint, machine_id, extra)
                 job = Job(family, variant, kind, backend, key, machine_id, weights, extra=extra or {})

@@ -20,7 +20,7 @@ from benchgen.results.schema import Machine, Provenance
 from benchgen.results.store import atomic_write_text
 
 #: Libraries whose versions change what a measurement means.
-TRACKED_LIBRARIES = ("numpy", "onnx", "onnxruntime", "torch", "pycocotools", "opencv-python-headless",
+TRACKED_LIBRARIES = ("numpy", "onnx", "onnxruntime", "torch", "faster-coco-eval", "opencv-python-headless",
                      "pillow", "tensorrt")
 
 

@@ -7,6 +7,7 @@ expected value can be worked out by hand.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,3 +132,146 @@ def build_huge_png(path: Path) -> Path:
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0))
                      + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
     return path
+
+
+def jittered_detections(gt: dict, seed: int = 0, false_positives: int = 5) -> list[dict]:
+    """Detections made from ground truth: 0-2 jittered copies of each object (some with the wrong
+    category), plus random false positives in every image, scores drawn so that good boxes tend to
+    rank first without always doing so. Fixed seed: the same list every run."""
+    rng = np.random.default_rng(seed)
+    categories = sorted(c["id"] for c in gt["categories"])
+    sizes = {image["id"]: (image.get("width", 640), image.get("height", 480)) for image in gt["images"]}
+    detections = []
+    for annotation in sorted(gt["annotations"], key=lambda a: a["id"]):
+        x, y, w, h = annotation["bbox"]
+        for _ in range(int(rng.choice([0, 1, 1, 2]))):
+            jx, jy, jw, jh = rng.normal(0, 0.08, 4)
+            category = annotation["category_id"] if rng.random() > 0.1 else int(rng.choice(categories))
+            detections.append({"image_id": annotation["image_id"], "category_id": category,
+                               "bbox": [round(float(v), 2) for v in (x + jx * w, y + jy * h, w * math.exp(jw),
+                                                                     h * math.exp(jh))],
+                               "score": round(float(rng.beta(5, 2)), 4)})
+    for image_id, (width, height) in sizes.items():
+        for _ in range(false_positives):
+            w, h = float(rng.uniform(2, width / 2)), float(rng.uniform(2, height / 2))
+            detections.append({"image_id": image_id, "category_id": int(rng.choice(categories)),
+                               "bbox": [round(float(rng.uniform(0, width - w)), 2),
+                                        round(float(rng.uniform(0, height - h)), 2), round(w, 2), round(h, 2)],
+                               "score": round(float(rng.beta(1.2, 5)), 4)})
+    order = rng.permutation(len(detections))  # file order must not matter beyond ties
+    return [detections[i] for i in order]
+
+
+def edge_case_coco() -> tuple[dict, list[dict]]:
+    """Ground truth and detections for the rules where a re-implementation of COCOeval could go wrong.
+
+    image 1: a small, a medium and a large object, found with jitter
+    image 2: a crowd region holding one regular object; five detections inside the crowd (ignored,
+             not false positives), one on the object
+    image 3: objects, no detections (missed)          image 4: detections, no objects (false positives)
+    image 5: 150 detections, many tied scores, on three objects: truncated at maxDets 1/10/100
+    image 6: objects of area exactly 32^2 and 96^2 (the range edges), an object whose segmentation
+             area is far below its box's, a zero-width detection and a duplicate detection
+    image 7: listed, nothing in it
+    category 5: detections, no object; category 6: nothing; category 7: only a crowd object
+    """
+    images = [{"id": i, "file_name": f"{i:012d}.jpg", "width": 640, "height": 480} for i in range(1, 8)]
+    categories = [{"id": c, "name": f"class-{c}"} for c in range(1, 8)]
+    annotations = []
+
+    def obj(image_id, category_id, bbox, area=None, crowd=0):
+        annotations.append({"id": len(annotations) + 1, "image_id": image_id, "category_id": category_id,
+                            "bbox": bbox, "area": bbox[2] * bbox[3] if area is None else area, "iscrowd": crowd})
+
+    def det(image_id, category_id, bbox, score):
+        detections.append({"image_id": image_id, "category_id": category_id, "bbox": bbox, "score": score})
+
+    detections: list[dict] = []
+    obj(1, 1, [10, 10, 20, 20])
+    obj(1, 1, [100, 100, 50, 50])
+    obj(1, 2, [200, 200, 150, 120])
+    det(1, 1, [11, 10, 20, 21], 0.9)
+    det(1, 1, [102, 98, 50, 52], 0.8)
+    det(1, 2, [205, 200, 150, 110], 0.7)
+    det(1, 2, [10, 300, 40, 40], 0.75)  # a false positive between two true ones
+    obj(2, 1, [50, 50, 300, 300], crowd=1)
+    obj(2, 1, [400, 60, 80, 80])
+    for k in range(5):
+        det(2, 1, [60 + 40 * k, 70, 35, 35], 0.6 + 0.05 * k)
+    det(2, 1, [402, 61, 79, 80], 0.55)
+    obj(3, 3, [30, 30, 60, 60])
+    obj(3, 4, [300, 200, 100, 90])
+    det(4, 1, [0, 0, 100, 100], 0.95)
+    det(4, 3, [50, 50, 20, 30], 0.4)
+    for x in (20, 200, 400):
+        obj(5, 3, [x, 100, 90, 90])
+    rng = np.random.default_rng(7)
+    for k in range(150):
+        x = float(rng.choice([20, 200, 400]) + rng.normal(0, 12))
+        det(5, 3, [round(x, 1), round(100 + float(rng.normal(0, 12)), 1), 90, 90], round(float(rng.choice([0.9, 0.5, 0.3])), 1)
+            if k % 3 else round(float(rng.uniform(0, 1)), 3))
+    obj(6, 4, [10, 10, 32, 32])  # area exactly 32^2: small and medium both hold it
+    obj(6, 4, [100, 10, 96, 96])  # exactly 96^2: medium and large
+    obj(6, 2, [300, 300, 200, 100], area=900.0)  # a thin diagonal object: small by area, large by box
+    det(6, 4, [10, 10, 32, 32], 0.9)
+    det(6, 4, [100, 10, 96, 96], 0.8)
+    det(6, 4, [100, 10, 96, 96], 0.8)  # the same box twice: one true, one false positive
+    det(6, 2, [300, 300, 200, 100], 0.6)
+    det(6, 2, [500, 400, 0, 30], 0.5)  # zero width
+    det(6, 5, [0, 0, 32, 32], 0.99)  # category without objects
+    obj(6, 7, [400, 300, 100, 100], crowd=1)
+    det(6, 7, [400, 300, 100, 100], 0.9)
+    return {"images": images, "annotations": annotations, "categories": categories}, detections
+
+
+def pycocotools_score(gt: dict, detections: list[dict], image_ids: list[int] | None = None) -> tuple[list[float], str]:
+    """The oracle: pycocotools' own COCO, loadRes and COCOeval on copies (each mutates what it gets)."""
+    import contextlib
+    import copy
+    import io
+
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco = COCO()
+        coco.dataset = copy.deepcopy(gt)
+        coco.createIndex()
+        if detections:
+            results = coco.loadRes(copy.deepcopy(detections))
+        else:  # loadRes refuses an empty list
+            results = COCO()
+            results.dataset = {"images": coco.dataset["images"], "categories": coco.dataset["categories"],
+                               "annotations": []}
+            results.createIndex()
+        evaluator = COCOeval(coco, results, "bbox")
+        if image_ids is not None:
+            evaluator.params.imgIds = sorted(image_ids)
+        evaluator.evaluate()
+        evaluator.accumulate()
+    summary = io.StringIO()
+    with contextlib.redirect_stdout(summary):
+        evaluator.summarize()
+    return [float(s) for s in evaluator.stats], summary.getvalue().rstrip("\n")
+
+
+def random_coco(seed: int, images: int = 40, per_image: int = 30) -> tuple[dict, list[dict]]:
+    """A small random COCO set, in the benchmark's spirit: ~7 objects an image over 80 categories,
+    sizes log-uniform (small, medium and large all present), 1 % crowd, GT areas below box areas."""
+    rng = np.random.default_rng(seed)
+    categories = list(COCO_CATEGORY_IDS)
+    data = {"images": [], "annotations": [], "categories": [{"id": c, "name": f"class-{c}"} for c in categories]}
+    for index in range(images):
+        image_id, width, height = 100 + index, int(rng.integers(320, 641)), int(rng.integers(240, 481))
+        data["images"].append({"id": image_id, "file_name": f"{image_id:012d}.jpg", "width": width, "height": height})
+        for _ in range(int(rng.poisson(7))):
+            w = float(np.exp(rng.uniform(np.log(4), np.log(width * 0.9))))
+            h = float(min(max(w * np.exp(rng.normal(0, 0.4)), 2), height * 0.9))
+            box = [round(float(rng.uniform(0, width - w)), 2), round(float(rng.uniform(0, height - h)), 2),
+                   round(w, 2), round(h, 2)]
+            data["annotations"].append({"id": len(data["annotations"]) + 1, "image_id": image_id,
+                                        "category_id": int(rng.choice(categories)), "bbox": box,
+                                        "area": round(box[2] * box[3] * float(rng.uniform(0.5, 0.9)), 2),
+                                        "iscrowd": int(rng.random() < 0.01)})
+    detections = jittered_detections(data, seed, false_positives=per_image)
+    return data, detections

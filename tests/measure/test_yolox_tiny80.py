@@ -13,7 +13,7 @@ import pytest
 
 from benchgen.measure.accuracy import evaluate_accuracy
 from benchgen.measure.coco_eval import STAT_NAMES
-from tests.measure.builders import TINY80, YOLOX_NANO, require_shared
+from tests.measure.builders import TINY80, YOLOX_NANO, pycocotools_score, require_shared
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +54,15 @@ def test_rescoring_reads_the_cached_detections(nano, cache_dir, monkeypatch):
     again = evaluate_accuracy("yolox-nano", progress=False)
     assert again.details["from_cache"] and again.details["coco"] == nano.details["coco"]
     assert again.cache_key == nano.cache_key
+
+
+def test_pycocotools_gives_the_same_12_numbers_for_the_real_detections(nano):
+    """The oracle for the engine on a real detector's output: thousands of detections down to score 0.001."""
+    rows = json.loads(open(nano.details["detections_file"]).read())
+    annotations = json.loads((TINY80 / "annotations" / "instances_val2017.json").read_text())
+    expected, summary = pycocotools_score(annotations, rows)
+    measured = list(nano.details["coco"].values())
+    assert max(abs(a - b) for a, b in zip(measured, expected)) <= 1e-6
+    assert nano.details["coco_summary"] == summary.splitlines()
+    assert nano.settings["coco_engine"].startswith("faster-coco-eval ")
+    assert "faster-coco-eval" in nano.provenance.libraries

@@ -114,6 +114,22 @@ def test_a_new_measuring_method_makes_that_kind_stale(tiny_project, tmp_path, mo
         assert (before.key == now.key) == (before.kind != "latency-cpu"), before.kind
 
 
+def test_a_new_scoring_engine_version_makes_accuracy_stale_and_nothing_else(tiny_project, tmp_path, monkeypatch):
+    """mAP is computed by faster-coco-eval: another version re-scores (from the cached detections)."""
+    from benchgen.refresh import plan as plan_module
+    from tests.measure.builders import build_synthetic_coco
+
+    _, onnx_path = tiny_project
+    coco = build_synthetic_coco(tmp_path / "coco")
+    dataset = {"images": coco.images_dir, "annotations": coco.annotations}
+    _, jobs = _jobs(tmp_path, onnx_path, [], **dataset)
+    assert "accuracy" in {j.kind for j in jobs}
+    monkeypatch.setattr(plan_module, "engine_label", lambda: "faster-coco-eval 99.0")
+    _, after = _jobs(tmp_path, onnx_path, [], **dataset)
+    for before, now in zip(jobs, after):
+        assert (before.key == now.key) == (before.kind != "accuracy"), before.kind
+
+
 def test_torch_cuda_plans_the_pytorch_families_on_the_gpu_machine_only(tiny_project, tmp_path, monkeypatch):
     """With a (fake) CUDA device: one latency-torch-cuda job per PyTorch variant, keyed on the GPU machine;
     bring-your-own ONNX variants are skipped with the reason, never queued to fail."""
