@@ -47,7 +47,8 @@ def write_result(result: Result, root: Path = DEFAULT_RESULTS_DIR) -> Path:
 
 def read_result(path: Path) -> Result:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            data = json.loads(handle.read())
         _check_version(path, data)
         return Result.model_validate(data)
     except (json.JSONDecodeError, ValidationError, UnicodeDecodeError) as exc:
