@@ -11,8 +11,10 @@ import threading
 import pytest
 
 from benchgen.errors import ResultsError
+from benchgen.render.pages import SiteRenderer
 from benchgen.results import index, store
 from benchgen.results.index import ResultHeader, as_headers, index_path, load_headers
+from benchgen.results.merge import build_table, machines
 from benchgen.results.store import atomic_write_text, load_results, result_path, write_result
 from tests.conftest import make_result
 
@@ -234,3 +236,16 @@ def test_an_index_written_while_others_read_it_is_always_whole(indexed):
     assert set(seen) <= {0, len(expected)}  # no index, or all of it: never half a file
     assert not [p for p in index_path(indexed).parent.iterdir() if p.name.endswith(".tmp")]
 
+
+def test_tables_and_pages_from_headers_are_those_from_full_results(indexed, make_registry):
+    build_tree(indexed)
+    registry = make_registry()
+    headers, full = load_headers(indexed), load_results(indexed)
+    assert machines(headers) == machines(full)
+    for machine in [None, *machines(full)]:
+        a, b = build_table(registry, headers, machine), build_table(registry, full, machine)
+        assert a.summary == b.summary and a.summary is not None or machine is None
+        assert [[(c.measured, c.previous, c.failure) for c in row.cells.values()] for row in a.rows] == \
+            [[(c.measured, c.previous, c.failure) for c in row.cells.values()] for row in b.rows]
+    now = dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc)
+    assert SiteRenderer(registry, headers, now=now).files() == SiteRenderer(registry, full, now=now).files()
