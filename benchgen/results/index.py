@@ -38,7 +38,7 @@ import benchgen
 from benchgen.errors import ResultsError
 from benchgen.paths import DEFAULT_RESULTS_DIR, cache_root
 from benchgen.results.schema import Machine, Result
-from benchgen.results.store import atomic_write_text, read_result
+from benchgen.results.store import atomic_write_text, bulk_loading, read_result
 
 #: trees with fewer result files are read in full (a fraction of a second) and get no index file
 MIN_INDEXED_FILES = 500
@@ -200,6 +200,11 @@ def load_headers(root: Path = DEFAULT_RESULTS_DIR) -> list[ResultHeader]:
     root = Path(root)
     if not root.exists():
         return []
+    with bulk_loading():
+        return _load_headers(root)
+
+
+def _load_headers(root: Path) -> list[ResultHeader]:
     started = time.time_ns()
     prefix = str(root / "x")[:-1]  # prefix + relative path == str(root / relative path), without a Path each
     listing = _listing(root)
@@ -226,7 +231,7 @@ def load_headers(root: Path = DEFAULT_RESULTS_DIR) -> list[ResultHeader]:
             hits += 1
             keep.append((rel, signature, header))  # settled when it was indexed, and unchanged since
         else:
-            header = ResultHeader.of(read_result(Path(prefix + rel)), prefix + rel, keep=not indexed)
+            header = ResultHeader.of(read_result(prefix + rel), prefix + rel, keep=not indexed)
             if indexed and signature is not None and max(signature[1], signature[2]) < started - SETTLE_NS:
                 keep.append((rel, signature, header))
                 fresh += 1

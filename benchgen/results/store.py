@@ -7,8 +7,11 @@ temporary name in the same directory and renamed, so a reader never sees half a 
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -64,10 +67,25 @@ def _check_version(path: Path, data: object) -> None:
                            f"{__version__} reads version {SCHEMA_VERSION}); upgrade benchgen to read it")
 
 
+@contextmanager
+def bulk_loading() -> Iterator[None]:
+    """No cyclic garbage collection while many results are parsed: what parsing makes holds no
+    cycles, and every collection would walk everything already loaded (a third of the time of
+    listing 60,000 results)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_results(root: Path = DEFAULT_RESULTS_DIR) -> list[Result]:
     """All results under `root`, oldest first. Temporary files of interrupted writes are ignored."""
     root = Path(root)
     if not root.exists():
         return []
-    results = [read_result(p) for p in sorted(root.glob("*/*/*/*.json"))]
+    with bulk_loading():
+        results = [read_result(p) for p in sorted(root.glob("*/*/*/*.json"))]
     return sorted(results, key=lambda r: r.provenance.date)
