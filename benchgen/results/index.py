@@ -85,12 +85,18 @@ class ResultHeader:
                    prov.date, prov.git_commit, probe_ms or None, calibration.get("probe") if probe_ms else None,
                    str(path) if path is not None else None, result if keep else None)
 
+    def _content(self) -> tuple:
+        """What the file said, with the two values taken from its details compared as JSON (a NaN
+        there would not equal itself)."""
+        return (self.variant, self.kind, self.status, self.cache_key, self.metrics, self.machine, self.date,
+                self.git_commit, json.dumps([self.probe_ms, self.probe], sort_keys=True, default=str))
+
     def load(self) -> Result:
         """The full result (details, raw samples), read from its file the first time it is asked for."""
         if self._result is not None:
             return self._result
         result = read_result(self.path)
-        if ResultHeader.of(result, self.file, keep=False) != self:
+        if ResultHeader.of(result, self.file, keep=False)._content() != self._content():
             raise ResultsError(f"{self.path}: changed while benchgen was reading the results; run the command again")
         self._result = result
         return result
@@ -171,25 +177,29 @@ def _read_index(path: Path, prefix: str, where: str, fingerprint: str) -> dict[s
         return {}
 
 
+def _machine_key(machine: Machine) -> tuple:
+    return tuple(machine.__dict__.items())  # its fields are plain values
+
+
 def _write_index(path: Path, where: str, fingerprint: str, entries: list[tuple[str, list[int], ResultHeader]]) -> None:
     machines: dict[tuple, int] = {}  # each distinct machine is written once
     machine_docs = []
     rows = []
     for rel, signature, h in entries:
-        key = tuple(h.machine.__dict__.items())  # its fields are plain values
+        key = _machine_key(h.machine)
         if key not in machines:
             machines[key] = len(machine_docs)
             machine_docs.append(h.machine.model_dump(mode="json"))
         rows.append([rel, signature, h.variant, h.kind, h.status, h.cache_key, h.metrics, machines[key],
                      h.date.isoformat(), h.git_commit, h.probe_ms, h.probe])
-    body = json.dumps({"machines": machine_docs, "entries": rows}, separators=(",", ":"), allow_nan=False)
-    meta = {"format": INDEX_FORMAT, "fingerprint": fingerprint, "root": where,
-            "sha256": hashlib.sha256(body.encode()).hexdigest()}
     try:
+        body = json.dumps({"machines": machine_docs, "entries": rows}, separators=(",", ":"))
+        meta = {"format": INDEX_FORMAT, "fingerprint": fingerprint, "root": where,
+                "sha256": hashlib.sha256(body.encode()).hexdigest()}
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, json.dumps(meta) + "\n" + body)
-    except OSError:
-        pass  # a read-only cache directory: the next run reads the files again
+    except (OSError, ValueError, TypeError):
+        pass  # e.g. a read-only cache directory: an index is only ever a shortcut, the next run reads the files
 
 
 def load_headers(root: Path = DEFAULT_RESULTS_DIR) -> list[ResultHeader]:
@@ -215,6 +225,7 @@ def _load_headers(root: Path) -> list[ResultHeader]:
     else:
         cached = {}
     found: list[tuple[str, ResultHeader]] = []
+    machines: dict[tuple, Machine] = {}
     keep: list[tuple[str, list[int], ResultHeader]] = []
     hits = fresh = 0  # entries taken from the index; entries the index does not have yet
     for parts, entry in listing:
@@ -232,6 +243,8 @@ def _load_headers(root: Path) -> list[ResultHeader]:
             keep.append((rel, signature, header))  # settled when it was indexed, and unchanged since
         else:
             header = ResultHeader.of(read_result(prefix + rel), prefix + rel, keep=not indexed)
+            if indexed:  # one Machine per machine, not one per file: less to keep, less for the GC to walk
+                header.machine = machines.setdefault(_machine_key(header.machine), header.machine)
             if indexed and signature is not None and max(signature[1], signature[2]) < started - SETTLE_NS:
                 keep.append((rel, signature, header))
                 fresh += 1

@@ -204,6 +204,20 @@ def test_a_file_changed_after_the_listing_is_not_served_as_the_listed_one(indexe
         next(h for h in headers if h.file == str(paths[0])).load()
 
 
+def test_a_nan_in_the_details_survives_the_index(indexed, reads):
+    """json.loads reads NaN in a file's details (pydantic writes null there, a person may not)."""
+    build_tree(indexed)
+    path = indexed / "cpu-test-2c" / "beta-s" / "latency-cpu" / "20260110T000000000000Z.json"
+    data = json.loads(latency("beta-s", 20.0, 9).model_dump_json())
+    data["details"]["calibration"]["median_ms"] = float("nan")
+    path.write_text(json.dumps(data))
+    load_headers(indexed)
+    reads.clear()
+    [header] = [h for h in load_headers(indexed) if h.file == str(path)]
+    assert reads == [] and header.probe_ms != header.probe_ms  # from the index, still NaN
+    assert header.load().details["calibration"]["median_ms"] != 0
+
+
 def test_an_index_written_while_others_read_it_is_always_whole(indexed):
     build_tree(indexed)
     expected = load_headers(indexed)
