@@ -233,7 +233,9 @@ def _load_headers(root: Path) -> list[ResultHeader]:
         try:
             signature = _signature(entry.stat())
         except FileNotFoundError:
-            continue  # deleted since the listing
+            if not entry.is_symlink():
+                continue  # deleted since the listing
+            signature = None  # a dangling link: read_result says so, as load_results does
         except OSError:
             signature = None  # read_result says what is wrong with it
         hit = cached.get(rel)

@@ -263,3 +263,13 @@ def test_tables_and_pages_from_headers_are_those_from_full_results(indexed, make
             [[(c.measured, c.previous, c.failure) for c in row.cells.values()] for row in b.rows]
     now = dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc)
     assert SiteRenderer(registry, headers, now=now).files() == SiteRenderer(registry, full, now=now).files()
+
+
+def test_a_dangling_link_fails_as_in_a_full_read(indexed):
+    build_tree(indexed)
+    link = indexed / "cpu-test-2c" / "alpha-s" / "size" / "gone.json"
+    link.symlink_to(indexed / "nowhere.json")
+    with pytest.raises(FileNotFoundError):
+        load_results(indexed)
+    with pytest.raises(FileNotFoundError):
+        load_headers(indexed)
