@@ -18,7 +18,7 @@ from benchgen.locks import exclusive
 from benchgen.refresh.plan import BACKEND_KINDS, plan
 from benchgen.refresh.run import Options, execute
 from benchgen.results.provenance import current_machine
-from benchgen.results.store import load_results
+from benchgen.results.index import load_headers
 
 
 def available_backends(requested: list[str] | None, console: Console) -> dict[str, str]:
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace, registry, console: Console, started: float) -> int:
-    results = load_results(args.results)
+    results = load_headers(args.results)  # full results are read only where a measurement needs one
     machines = available_backends(args.backend, console)
     jobs = plan(registry, results, machines, only=args.only, backends=list(machines), force=args.force,
                 weights_dir=args.weights_dir, seed=args.seed, images=args.images, annotations=args.annotations)

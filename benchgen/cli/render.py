@@ -11,8 +11,7 @@ from benchgen.cli.registry_args import add_registry_arguments, registry_from_arg
 from benchgen.registry.schema import Registry
 from benchgen.render.pages import render_site
 from benchgen.paths import DEFAULT_DOCS, DEFAULT_RESULTS_DIR, DEFAULT_TEMPLATES
-from benchgen.results.schema import Result
-from benchgen.results.store import load_results
+from benchgen.results.index import Results, load_headers
 
 
 def add_site_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +35,7 @@ def warn(message: str) -> None:
     print(f"benchgen: warning: {message}", file=sys.stderr)
 
 
-def report_results(registry: Registry, results: list[Result], results_dir: Path) -> None:
+def report_results(registry: Registry, results: Results, results_dir: Path) -> None:
     """Say what would otherwise vanish without a word: no results at all, or results no row shows."""
     if not results:
         state = "does not exist" if not Path(results_dir).exists() else "holds no result files"
@@ -54,7 +53,7 @@ def report_results(registry: Registry, results: list[Result], results_dir: Path)
 def render_from_args(args: argparse.Namespace) -> int:
     check_site_arguments(args)
     registry = registry_from_args(args)
-    results = load_results(args.results)
+    results = load_headers(args.results)  # the pages read in full only the results their cells show
     report_results(registry, results, args.results)
     written = render_site(registry, results, docs=args.docs, templates=args.templates)
     pages = [p for p in written if p.suffix == ".md"]

@@ -23,21 +23,10 @@ from benchgen.atomic_files import reserve_temp_path
 from benchgen.decoders.resolve import pipeline_for
 from benchgen.errors import BenchgenError, CheckpointError
 from benchgen.models.source_hash import implementation_source_hash
+from benchgen.paths import cache_root, project_root  # noqa: F401 - the one rule for both, re-exported
 from benchgen.pipeline import Pipeline
 from benchgen.registry import load_registry
 from benchgen.registry.schema import Family, Registry, Variant
-
-
-def project_root() -> Path:
-    """Registry paths like ``../shared/...`` are written relative to the checkout, not to the YAML file."""
-    env = os.environ.get("BENCHGEN_ROOT")
-    return Path(env).resolve() if env else Path(benchgen.__file__).resolve().parent.parent
-
-
-def cache_root() -> Path:
-    """Exports, detections and engines; BENCHGEN_CACHE_DIR moves it (tests, shared cache disks)."""
-    env = os.environ.get("BENCHGEN_CACHE_DIR")
-    return Path(env).resolve() if env else project_root() / ".benchgen" / "cache"
 
 
 @lru_cache(maxsize=64)

@@ -16,7 +16,7 @@ from benchgen.measure.dataset import default_dataset_root
 from benchgen.measure.runners import backend_fingerprint
 from benchgen.refresh.cache_key import cache_key, model_material
 from benchgen.registry.schema import Family, Registry, Variant
-from benchgen.results.schema import Result
+from benchgen.results.index import Results, as_headers
 
 #: kinds of measurement per backend; accuracy needs trained weights, so it is added per variant
 BACKEND_KINDS = {"ort-cpu": ("size", "latency-cpu"), "tensorrt": ("latency-gpu",),
@@ -84,12 +84,14 @@ def dataset_extra(images: Path | None, annotations: Path | None) -> dict | None:
             "annotations_sha256": sha256_file(Path(annotations))}
 
 
-def plan(registry: Registry, results: list[Result], machines: dict[str, str], *, only: list[str] | None = None,
+def plan(registry: Registry, results: Results, machines: dict[str, str], *, only: list[str] | None = None,
          backends: list[str], force: bool = False, weights_dir: Path | None = None, seed: int = 0,
          images: Path | None = None, annotations: Path | None = None) -> list[Job]:
-    """`machines` maps backend -> machine id (GPU results belong to the GPU machine)."""
-    fresh = {(r.provenance.machine.id, r.variant, r.kind, r.cache_key) for r in results if r.status == "ok"}
-    previous = {(r.provenance.machine.id, r.variant, r.kind) for r in results}
+    """`machines` maps backend -> machine id (GPU results belong to the GPU machine); `results` are
+    results or their headers."""
+    headers = as_headers(results)
+    fresh = {(h.machine_id, h.variant, h.kind, h.cache_key) for h in headers if h.status == "ok"}
+    previous = {(h.machine_id, h.variant, h.kind) for h in headers}
     dataset = dataset_extra(images, annotations)
     jobs = []
     for family, variant in select(registry, only):

@@ -27,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from benchgen.refresh.plan import Job
 from benchgen.registry.schema import Registry
 from benchgen.results.history import Delta, result_delta
+from benchgen.results.index import Results, as_headers
 from benchgen.results.provenance import collect_provenance, current_machine
 from benchgen.results.schema import Result, unstable_reasons
 from benchgen.results.store import write_result
@@ -121,9 +122,10 @@ def sigterm_as_interrupt():
 class Recorder:
     """Writes each finished result and says on the console what it was."""
 
-    def __init__(self, results_dir: Path, previous: list[Result], outcome: Outcome, console: Console) -> None:
+    def __init__(self, results_dir: Path, previous: Results, outcome: Outcome, console: Console) -> None:
         self.results_dir, self.outcome, self.console = results_dir, outcome, console
-        self.last_ok = {(r.provenance.machine.id, r.variant, r.kind): r for r in previous if r.status == "ok"}
+        # headers: only the last good result of a cell something was measured for is read in full
+        self.last_ok = {(h.machine_id, h.variant, h.kind): h for h in as_headers(previous) if h.status == "ok"}
 
     def finish(self, job: Job, result: Result) -> Result:
         if result.cache_key and result.cache_key != job.key:
@@ -133,7 +135,10 @@ class Recorder:
 
     def deltas(self, result: Result) -> list[Delta]:
         before = self.last_ok.get((result.provenance.machine.id, result.variant, result.kind))
-        changes = [result_delta(metric, before, result) for metric in result.metrics] if result.status == "ok" else []
+        if result.status != "ok" or before is None:
+            return []
+        previous = before.load()
+        changes = [result_delta(metric, previous, result) for metric in result.metrics]
         return [c for c in changes if c is not None and c.regression]
 
     def write(self, job: Job, result: Result | BaseException) -> None:
@@ -199,7 +204,7 @@ def confirm_regressions(jobs: list[Job], timed: LatencyOutcome, recorder: Record
     return timed
 
 
-def execute(jobs: list[Job], registry: Registry, results_dir: Path, previous: list[Result], options: Options,
+def execute(jobs: list[Job], registry: Registry, results_dir: Path, previous: Results, options: Options,
             console: Console | None = None,
             measure_fn: Callable[[Job, Registry, Options], Result] = measure,
             latency_fn: Callable[..., LatencyOutcome] = measure_latencies) -> Outcome:

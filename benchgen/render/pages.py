@@ -33,8 +33,9 @@ from benchgen.render.notes import Notes
 from benchgen.render.page_text import PageEnvironment, plain_text
 from benchgen.render.page_tables import PageTable, SiteTables
 from benchgen.render.table_view import other_models_view
+from benchgen.results.index import Results, as_headers
 from benchgen.results.merge import Table, build_table, machines
-from benchgen.results.schema import Result, result_json_schema
+from benchgen.results.schema import result_json_schema
 
 #: Paths under docs/ that belong to the renderer; everything else in docs/ is hand-written.
 GENERATED = ("index.md", "leaderboard.md", "compare", "families", "assets/generated", "assets/vendor")
@@ -107,14 +108,15 @@ def _view_options(views: Views) -> list[dict]:
 
 
 class SiteRenderer:
-    def __init__(self, registry: Registry, results: list[Result], templates: Path = DEFAULT_TEMPLATES,
+    def __init__(self, registry: Registry, results: Results, templates: Path = DEFAULT_TEMPLATES,
                  now: dt.datetime | None = None) -> None:
         self.registry = registry
-        self.results = results
+        self.results = as_headers(results)  # results or their headers; cells read theirs in full
+        self._series = self._all_history()
         self.env = _environment(templates)
         self.now = now or dt.datetime.now(dt.timezone.utc)
-        self.views = Views([build_table(registry, results, m) for m in machines(results)],
-                           build_table(registry, results, None))
+        self.views = Views([build_table(registry, self.results, m) for m in machines(self.results)],
+                           build_table(registry, self.results, None))
         macros = self.env.get_template("_macros.j2").module
         self.tables = SiteTables(self.views.all, macros.cell, macros.row_start)
         # a family's overview and use cases are the same on each of its comparison pages
@@ -163,17 +165,21 @@ class SiteRenderer:
                             view_options=_view_options(views), history=history,
                             others=[f for f in self.registry.families if f.id != family.id], slug=pair_slug)
 
-    def _history(self, family: Family) -> dict[str, list[dict]]:
-        """Per variant, every successful latency measurement in time order, for the history chart."""
-        ids = {v.id for v in family.variants}
+    def _all_history(self) -> dict[str, list[dict]]:
+        """Per variant, every successful latency measurement in time order, in one pass over the results."""
         series: dict[str, list[dict]] = {}
         for r in self.results:
-            if r.variant in ids and r.status == "ok" and r.kind in HISTORY_KINDS:
+            if r.status == "ok" and r.kind in HISTORY_KINDS:
                 for metric, value in r.metrics.items():
                     series.setdefault(r.variant, []).append({
-                        "date": r.provenance.date.isoformat(), "metric": metric, "value": value,
-                        "machine": r.provenance.machine.id, "commit": (r.provenance.git_commit or "")[:10]})
+                        "date": r.date.isoformat(), "metric": metric, "value": value,
+                        "machine": r.machine_id, "commit": (r.git_commit or "")[:10]})
         return series
+
+    def _history(self, family: Family) -> dict[str, list[dict]]:
+        """Per variant of `family`, every successful latency measurement in time order, for the history chart."""
+        ids = {v.id for v in family.variants}
+        return {variant: points for variant, points in self._series.items() if variant in ids}
 
     def leaderboard(self) -> str:
         notes = Notes()
@@ -302,7 +308,7 @@ def copy_vendor(destination: Path, node_modules: Path | None = None) -> None:
         shutil.copyfile(source, target)
 
 
-def render_site(registry: Registry, results: list[Result], docs: Path = DEFAULT_DOCS,
+def render_site(registry: Registry, results: Results, docs: Path = DEFAULT_DOCS,
                 templates: Path = DEFAULT_TEMPLATES, node_modules: Path | None = None) -> list[Path]:
     """Render into a staging directory, then swap each generated path into docs/.
 

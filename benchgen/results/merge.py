@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from benchgen.registry.schema import METRICS, Family, Registry, ReportedValue, Variant
+from benchgen.results.index import ResultHeader, Results, as_headers
 from benchgen.results.schema import METRIC_KINDS as METRIC_KIND
 from benchgen.results.schema import Machine, Result
 
@@ -92,16 +93,15 @@ class MachineSummary:
         return text
 
 
-def summarize_machine(results: list[Result], machine_id: str) -> MachineSummary | None:
-    own = [r for r in results if r.provenance.machine.id == machine_id and r.status == "ok"]
+def summarize_machine(results: Results, machine_id: str) -> MachineSummary | None:
+    own = [h for h in as_headers(results) if h.machine_id == machine_id and h.status == "ok"]
     if not own:
         return None
-    probes = [r.details["calibration"] for r in own if isinstance(r.details.get("calibration"), dict)
-              and r.details["calibration"].get("median_ms")]
-    dates = [r.provenance.date for r in own]
+    probes = [h for h in own if h.probe_ms]
+    dates = [h.date for h in own]
     return MachineSummary(first=min(dates), last=max(dates), results=len(own),
-                          probe_ms=statistics.median(p["median_ms"] for p in probes) if probes else None,
-                          probe=probes[-1].get("probe") if probes else None)
+                          probe_ms=statistics.median(h.probe_ms for h in probes) if probes else None,
+                          probe=probes[-1].probe if probes else None)
 
 
 @dataclass
@@ -133,40 +133,43 @@ class Table:
         return Table(self.machine, [r for r in self.rows if r.family.id in family_ids], self.summary)
 
 
-def machines(results: list[Result]) -> list[Machine]:
+def machines(results: Results) -> list[Machine]:
     """Machines with latency results, most recently measured first: the first is the default view."""
-    latest: dict[str, Result] = {}
-    for result in results:
-        if result.kind in MACHINE_BOUND_KINDS:
-            latest[result.provenance.machine.id] = result
-    ordered = sorted(latest.values(), key=lambda r: r.provenance.date, reverse=True)
-    return [r.provenance.machine for r in ordered]
+    latest: dict[str, ResultHeader] = {}
+    for header in as_headers(results):
+        if header.kind in MACHINE_BOUND_KINDS:
+            latest[header.machine_id] = header
+    ordered = sorted(latest.values(), key=lambda h: h.date, reverse=True)
+    return [h.machine for h in ordered]
 
 
-def _history(results: list[Result], variant: str, kind: str, machine_id: str | None) -> list[Result]:
-    return [
-        r for r in results
-        if r.variant == variant and r.kind == kind
-        and (machine_id is None or r.provenance.machine.id == machine_id)
-    ]
+def _histories(headers: list[ResultHeader], machine_id: str) -> dict[tuple[str, str], list[ResultHeader]]:
+    """(variant, kind) -> its results in order, in one pass: those of `machine_id` for the kinds bound
+    to a machine, those of every machine for the others."""
+    histories: dict[tuple[str, str], list[ResultHeader]] = {}
+    for h in headers:
+        if h.kind not in MACHINE_BOUND_KINDS or h.machine_id == machine_id:
+            histories.setdefault((h.variant, h.kind), []).append(h)
+    return histories
 
 
-def build_table(registry: Registry, results: list[Result], machine: Machine | None) -> Table:
-    """One row per registry variant; `results` must be sorted oldest first (load_results does)."""
+def build_table(registry: Registry, results: Results, machine: Machine | None) -> Table:
+    """One row per registry variant; `results` (results or their headers) must be sorted oldest first
+    (load_results and load_headers do). Only the results a cell shows are read in full."""
+    headers = as_headers(results)
+    histories = _histories(headers, machine.id if machine else "")
     rows = []
     for family, variant in registry.variants():
         cells = {}
         for metric in METRICS:
-            kind = METRIC_KIND[metric]
-            machine_id = (machine.id if machine else "") if kind in MACHINE_BOUND_KINDS else None
-            history = _history(results, variant.id, kind, machine_id)
-            ok = [r for r in history if r.status == "ok" and metric in r.metrics]
+            history = histories.get((variant.id, METRIC_KIND[metric]), [])
+            ok = [h for h in history if h.status == "ok" and metric in h.metrics]
             cell = Cell(metric=metric, reported=list(variant.reported.get(metric, [])))
             if ok:
-                cell.measured = ok[-1]
-                cell.previous = ok[-2] if len(ok) > 1 else None
+                cell.measured = ok[-1].load()
+                cell.previous = ok[-2].load() if len(ok) > 1 else None
             if history and history[-1].status != "ok":
-                cell.failure = history[-1]
+                cell.failure = history[-1].load()
             cells[metric] = cell
         rows.append(Row(family=family, variant=variant, cells=cells))
-    return Table(machine=machine, rows=rows, summary=summarize_machine(results, machine.id) if machine else None)
+    return Table(machine=machine, rows=rows, summary=summarize_machine(headers, machine.id) if machine else None)

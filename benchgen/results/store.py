@@ -7,11 +7,15 @@ temporary name in the same directory and renamed, so a reader never sees half a 
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from benchgen.atomic_files import reserve_temp_path
 from benchgen.errors import ResultsError
@@ -47,12 +51,23 @@ def write_result(result: Result, root: Path = DEFAULT_RESULTS_DIR) -> Path:
 
 def read_result(path: Path) -> Result:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            data = parse_json(handle.read())
         _check_version(path, data)
         return Result.model_validate(data)
     except (json.JSONDecodeError, ValidationError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path}: not a valid benchgen result ({exc.__class__.__name__}: {exc}); "
                            "delete it or re-run the measurement") from None
+
+
+def parse_json(text: str):
+    """`json.loads(text)`, by pydantic-core's parser where it can: a third faster on a latency
+    result's samples, and it builds the same objects. What it rejects goes to json.loads, whose
+    answer (the value, or the error a ResultsError quotes) is the reference."""
+    try:
+        return from_json(text, cache_strings="keys")
+    except ValueError:
+        return json.loads(text)
 
 
 def _check_version(path: Path, data: object) -> None:
@@ -63,10 +78,25 @@ def _check_version(path: Path, data: object) -> None:
                            f"{__version__} reads version {SCHEMA_VERSION}); upgrade benchgen to read it")
 
 
+@contextmanager
+def bulk_loading() -> Iterator[None]:
+    """No cyclic garbage collection while many results are parsed: what parsing makes holds no
+    cycles, and every collection would walk everything already loaded (a third of the time of
+    listing 60,000 results)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_results(root: Path = DEFAULT_RESULTS_DIR) -> list[Result]:
     """All results under `root`, oldest first. Temporary files of interrupted writes are ignored."""
     root = Path(root)
     if not root.exists():
         return []
-    results = [read_result(p) for p in sorted(root.glob("*/*/*/*.json"))]
+    with bulk_loading():
+        results = [read_result(p) for p in sorted(root.glob("*/*/*/*.json"))]
     return sorted(results, key=lambda r: r.provenance.date)

@@ -125,3 +125,27 @@ def test_nothing_else_runs_in_the_process_while_latencies_are_timed(tiny_project
     execute(jobs, registry, tmp_path / "results", previous, Options(), Console(file=None, quiet=True),
             latency_fn=latency_fn)
     assert seen == [[]]
+
+
+def test_the_previous_result_is_read_from_its_file_when_it_is_compared(tiny_project, tmp_path, monkeypatch):
+    """refresh passes result headers: the last good result of a cell is read in full only to be compared."""
+    from benchgen.results import index
+    from benchgen.results.index import load_headers
+    from benchgen.results.store import write_result
+
+    monkeypatch.setattr(index, "MIN_INDEXED_FILES", 0)  # headers from the index, whose load() reads the file
+    registry, previous, jobs = _setup(tmp_path, tiny_project)
+    for result in previous:
+        write_result(result, tmp_path / "results")
+    headers = load_headers(tmp_path / "results")
+    read, real = [], index.read_result
+    monkeypatch.setattr(index, "read_result", lambda path: read.append(path) or real(path))
+
+    def latency_fn(batch, registry, options, log):
+        return {j.variant.id: timed(j.variant.id, 1.3 if j.variant.id == "tiny-2" else 1.0, seed=30 + k)
+                for k, j in enumerate(batch)}
+
+    outcome = execute(jobs, registry, tmp_path / "results", headers, Options(), Console(file=None, quiet=True),
+                      latency_fn=latency_fn)
+    assert [v for v, _ in outcome.regressions] == ["tiny-2"] and not outcome.unconfirmed
+    assert sorted(read) == sorted(h.path for h in headers)  # each once, though tiny-2's is compared twice

@@ -159,3 +159,23 @@ def test_torch_cuda_plans_the_pytorch_families_on_the_gpu_machine_only(tiny_proj
     unstable = fresh.model_copy(update={"status": "unstable"})  # a throttled timing is measured again
     fingerprint["torch"] = "2.11.0"
     assert plan(registry, [unstable], machines, backends=["torch-cuda"])[0].stale
+
+
+def test_result_headers_plan_as_the_results_do(tiny_project, tmp_path, monkeypatch):
+    from benchgen.results import index
+    from benchgen.results.index import load_headers
+    from benchgen.results.store import load_results, write_result
+
+    monkeypatch.setattr(index, "MIN_INDEXED_FILES", 0)
+    _, onnx_path = tiny_project
+    _, jobs = _jobs(tmp_path, onnx_path, [])
+    failed = _fresh(jobs[2])
+    failed.status, failed.metrics, failed.error = "failed", {}, "boom"
+    for result in [_fresh(jobs[0]), _fresh(jobs[1]), failed]:
+        write_result(result, tmp_path / "results")
+    load_headers(tmp_path / "results")  # writes the index the second listing reads
+    _, from_headers = _jobs(tmp_path, onnx_path, load_headers(tmp_path / "results"))
+    _, from_results = _jobs(tmp_path, onnx_path, load_results(tmp_path / "results"))
+    assert [(j.label, j.key, j.stale, j.reason) for j in from_headers] == \
+        [(j.label, j.key, j.stale, j.reason) for j in from_results]
+    assert [j.stale for j in from_headers][:3] == [False, False, True]

@@ -7,7 +7,7 @@ import pytest
 from benchgen.errors import ResultsError
 from benchgen.results import load_results, result_json_schema, write_result
 from benchgen.results.provenance import collect_provenance
-from benchgen.results.store import atomic_write_text
+from benchgen.results.store import atomic_write_text, parse_json
 from tests.conftest import make_result
 
 
@@ -33,6 +33,23 @@ def test_corrupt_result_names_the_file(tmp_path):
     bad.write_text("{ not json")
     with pytest.raises(ResultsError, match="x.json"):
         load_results(tmp_path)
+
+
+@pytest.mark.parametrize("text", ['{"a": 1, "a": 2}', '{"a": NaN, "b": -Infinity}', '{"a": 1e400}',
+                                  '{"a": 123456789012345678901234567890}', '{"a": "\\ud800"}',
+                                  '{"a": 0.1, "b": [1.0000000000000002, -0.0, 2.2250738585072011e-308]}'])
+def test_results_parse_to_what_json_loads_builds(text):
+    assert repr(parse_json(text)) == repr(json.loads(text))  # repr: nan != nan
+
+
+@pytest.mark.parametrize("text", ['{"a": 1} x', '\ufeff{"a": 1}', '{"a": "tab\there"}', '{"a": 1,}', '{"a": nan}',
+                                  '{"a": 01}', "{'a': 1}"])
+def test_what_json_loads_rejects_is_rejected_with_its_message(text):
+    with pytest.raises(json.JSONDecodeError) as raised:
+        parse_json(text)
+    with pytest.raises(json.JSONDecodeError) as reference:
+        json.loads(text)
+    assert str(raised.value) == str(reference.value)
 
 
 def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
