@@ -220,3 +220,14 @@ def test_two_reported_only_families_have_only_the_publications_view(make_registr
     page = SiteRenderer(registry, measured_elsewhere).compare_page(*registry.families)
     assert 'data-view="reported"' in page and f'data-view="{MACHINE.id}"' not in page
     assert "is reported only" in page and "On the authors' reported figures" not in page
+
+
+def test_a_reported_only_family_page_says_so_and_offers_no_refresh(make_registry):
+    docs = two_family_docs()
+    docs[1].update(implementation=None, reported_only=True)
+    registry = make_registry(docs)
+    page = SiteRenderer(registry, []).family_page(registry.family("beta"))
+    assert "Beta is reported only" in page and "benchgen has measured nothing of it" in page
+    assert "benchgen refresh --only beta" not in page
+    measured = SiteRenderer(registry, []).family_page(registry.family("alpha"))
+    assert "reported only" not in measured and "benchgen refresh --only alpha" in measured
