@@ -15,7 +15,7 @@ from benchgen.registry.schema import Family
 
 
 def onnx_path_if_present(value: str) -> Path | None:
-    from benchgen.measure.model_files import project_root  # lazy: measure imports the registry
+    from benchgen.paths import project_root
 
     path = Path(value)
     resolved = path if path.is_absolute() else (project_root() / path).resolve()
