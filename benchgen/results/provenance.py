@@ -24,7 +24,8 @@ TRACKED_LIBRARIES = ("numpy", "onnx", "onnxruntime", "torch", "faster-coco-eval"
                      "pillow", "tensorrt")
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU model name (/proc/cpuinfo), for machine ids here and the benchmarks' reports."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -103,7 +104,7 @@ def host_id() -> str:
 @lru_cache(maxsize=1)
 def current_machine(gpu: str | None = None, gpu_driver: str | None = None, cuda: str | None = None) -> Machine:
     """The machine benchgen runs on. BENCHGEN_MACHINE_ID/LABEL override the derived names (CI runners)."""
-    cpu = _cpu_model()
+    cpu = cpu_model()
     count = usable_cpu_count()
     host = host_id()
     derived = f"gpu-{slugify(gpu)}-{host}" if gpu else f"cpu-{slugify(cpu)}-{count}c-{host}"
