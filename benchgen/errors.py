@@ -30,3 +30,16 @@ class ResultsError(BenchgenError):
 
 class DetectionsError(BenchgenError):
     """A detections file (COCO results format) is missing, malformed or does not fit its annotations."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, unwinding like Ctrl-C so that every `finally` cleans up (`except KeyboardInterrupt`
+    catches it). Its own class for one reason: CPython remembers a plain KeyboardInterrupt that
+    passed through code it ran via its C API (torch's ONNX export does so) and then ends the process
+    by SIGINT whatever the exit code; it matches that exception by exact type, so a subclass keeps
+    benchgen's exit code 130."""
+
+
+def raise_terminated(signum, frame):
+    """A SIGTERM handler: raise `Terminated` where the main thread is."""
+    raise Terminated(f"signal {signum}")

@@ -8,7 +8,7 @@ import signal
 import sys
 
 from benchgen import __version__
-from benchgen.errors import BenchgenError
+from benchgen.errors import BenchgenError, raise_terminated
 
 #: verb modules, in the order `benchgen --help` lists them
 VERB_MODULES = (
@@ -34,17 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Errors a user can act on end in one line and exit code 2; nothing ends in a traceback of ours."""
     parser = build_parser()
     args = parser.parse_args(argv)
     # SIGTERM unwinds like Ctrl-C, so every `finally` removes its temporary files
     try:
-        previous = signal.signal(signal.SIGTERM, _terminate)
+        previous = signal.signal(signal.SIGTERM, raise_terminated)
     except ValueError:  # not the main thread (an embedding caller): leave signals alone
         previous = None
     try:

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from benchgen.errors import raise_terminated
 from benchgen.refresh.plan import Job
 from benchgen.registry.schema import Registry
 from benchgen.results.history import Delta, result_delta
@@ -109,10 +110,7 @@ def failed_result(job: Job, exc: BaseException) -> Result:
 
 @contextmanager
 def sigterm_as_interrupt():
-    def handler(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         yield
     finally:
