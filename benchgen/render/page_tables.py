@@ -105,7 +105,7 @@ class SiteTables:
         self._row_start = row_start
         self._starts: dict[tuple[str, str], Markup] = {}  # (variant, base) -> the row's first cells
         recorder = _Recorder()
-        self._views = []
+        self._views: dict[str | None, _View] = {}  # by machine id; None: the publications' view
         for table in tables:
             view = _View(table, caption=machine_caption(table))
             for row in table.rows:
@@ -120,7 +120,7 @@ class SiteTables:
                     cells[metric] = _Cell(shown, refs, (plain, bold))
                 view.rows[row.variant.id] = _Row(row.variant.id, row.variant.name, row.family.id,
                                                  row.variant.input_size, cells)
-            self._views.append(view)
+            self._views[table.machine.id if table.machine else None] = view
 
     def _start(self, row: _Row, base: str) -> str:
         key = (row.variant_id, base)
@@ -128,15 +128,12 @@ class SiteTables:
             self._starts[key] = self._row_start(row, base)
         return self._starts[key]
 
-    def page(self, family_ids: list[str] | None, notes: Notes, base: str, machines: set[str]) -> list[PageTable]:
-        """The tables of a page showing `family_ids` (None: every family), numbering its notes in
-        `notes`; `base` is the page's relative path to the site root, for the variant links;
-        `machines` the machine views it shows (the publications' view is always shown)."""
+    def page(self, tables: list[Table], notes: Notes, base: str) -> list[PageTable]:
+        """The page's `tables` (views cut to its families, from the tables given at construction),
+        numbering its notes in `notes`; `base` is the page's relative path to the site root."""
         out = []
-        for view in self._views:
-            if view.table.machine is not None and view.table.machine.id not in machines:
-                continue
-            table = view.table if family_ids is None else view.table.for_families(family_ids)
+        for table in tables:
+            view = self._views[table.machine.id if table.machine else None]
             metrics = shown_metrics(table)
             rows = [view.rows[r.variant.id] for r in table.rows]
             bold = _best(rows, metrics)

@@ -123,9 +123,8 @@ class SiteRenderer:
         self.overviews = {f.id: macros.family_overview(f) for f in registry.families}
         self.use_cases = {f.id: macros.family_use_cases(f) for f in registry.families}
 
-    def _tables(self, views: Views, family_ids: list[str] | None, notes: Notes, depth: int = 1) -> list[PageTable]:
-        machines = {t.machine.id for t in views.tables}
-        return self.tables.page(family_ids, notes, "../" * (depth + 1), machines)
+    def _tables(self, views: Views, notes: Notes, depth: int = 1) -> list[PageTable]:
+        return self.tables.page(views.all, notes, "../" * (depth + 1))
 
     def _render(self, template: str, depth: int, **context) -> str:
         """`depth` is how many directories below docs/ the page sits (compare/x.md: 1)."""
@@ -149,7 +148,7 @@ class SiteRenderer:
         return self._render(
             "compare.md.j2", 1, a=a, b=b, families=[a, b], notes=notes, overviews=self.overviews,
             use_cases=self.use_cases,
-            tables=self._tables(views, [a.id, b.id], notes), view_options=_view_options(views),
+            tables=self._tables(views, notes), view_options=_view_options(views),
             analysis=analysis, reported_analysis=reported_analysis,
             front=[pareto_front(default, basis.metric) for basis in latency_bases(default)],
             machine=default.machine,
@@ -159,7 +158,7 @@ class SiteRenderer:
         views = self.views.for_families([family.id])
         notes = Notes()
         history = self._history(family)
-        tables = self._tables(views, [family.id], notes)
+        tables = self._tables(views, notes)
         return self._render("family.md.j2", 1, family=family, notes=notes, tables=tables,
                             other_rows=other_models_view(family.other_models, notes),
                             view_options=_view_options(views), history=history,
@@ -183,7 +182,7 @@ class SiteRenderer:
 
     def leaderboard(self) -> str:
         notes = Notes()
-        return self._render("leaderboard.md.j2", 0, notes=notes, tables=self._tables(self.views, None, notes, depth=0),
+        return self._render("leaderboard.md.j2", 0, notes=notes, tables=self._tables(self.views, notes, depth=0),
                             view_options=_view_options(self.views))
 
     def comparisons(self) -> str:
