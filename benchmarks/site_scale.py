@@ -48,6 +48,17 @@ def timed(command: list[str], env: dict, cwd: Path) -> tuple[float, float]:
 
 
 
+def python_probe_ms() -> float:
+    """Median time of a fixed pure-Python loop: how fast this machine runs Python right now. A
+    shared VM's speed drifts by tens of percent within minutes; quote a render time beside it."""
+    times = []
+    for _ in range(7):
+        start = time.perf_counter()
+        sum(range(3_000_000))
+        times.append((time.perf_counter() - start) * 1000)
+    return sorted(times)[3]
+
+
 def mkdocs_config(project: Path) -> Path:
     """The project's mkdocs.yml pointed at the synthetic docs/ (it resolves paths from its own folder)."""
     config = project / "mkdocs.yml"
@@ -64,10 +75,12 @@ def main() -> int:
     parser.add_argument("--no-mkdocs", action="store_true", help="time the render only")
     args = parser.parse_args()
 
-    project = args.keep or Path(tempfile.mkdtemp(prefix="benchgen-site-scale-"))
-    if project.exists() and args.keep:
-        shutil.rmtree(project)
-    project.mkdir(parents=True)
+    if args.keep:
+        project = args.keep
+        shutil.rmtree(project, ignore_errors=True)
+        project.mkdir(parents=True)
+    else:
+        project = Path(tempfile.mkdtemp(prefix="benchgen-site-scale-"))
     try:
         registry = write_registry(project, args.families, args.variants)
         count = write_results(project, registry, args.results) if args.results else 0
@@ -80,12 +93,15 @@ def main() -> int:
         render = [str(BIN / "benchgen"), "render", "--no-builtin", "--registry", str(registry),
                   "--results", str(project / "results"), "--docs", str(project / "docs"),
                   "--templates", str(REPO / "templates")]
+        probe_before = python_probe_ms()
         render_wall, render_cpu = timed(render, env, project)
+        probe_after = python_probe_ms()
         pages = sorted((project / "docs").rglob("*.md"))
         print(f"machine: {cpu_model()}, {os.cpu_count()} cores")
         print(f"field: {args.families} families x {args.variants} variants, {count} result files, "
               f"{len(pages)} Markdown pages")
-        print(f"benchgen render: {render_wall:.2f} s wall, {render_cpu:.2f} s CPU")
+        print(f"benchgen render: {render_wall:.2f} s wall, {render_cpu:.2f} s CPU "
+              f"(Python probe {probe_before:.0f} ms before, {probe_after:.0f} ms after)")
         if args.no_mkdocs:
             return 0
         config = mkdocs_config(project)
