@@ -162,7 +162,8 @@ class SiteRenderer:
         return self._render("family.md.j2", 1, family=family, notes=notes, tables=tables,
                             other_rows=other_models_view(family.other_models, notes),
                             view_options=_view_options(views), history=history,
-                            others=[f for f in self.registry.families if f.id != family.id], slug=pair_slug)
+                            comparisons=[(a, b) for a, b in self.pairs() if family.id in (a.id, b.id)],
+                            slug=pair_slug)
 
     def _all_history(self) -> dict[str, list[dict]]:
         """Per variant, every successful latency measurement in time order, in one pass over the results."""
