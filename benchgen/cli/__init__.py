@@ -8,7 +8,7 @@ import signal
 import sys
 
 from benchgen import __version__
-from benchgen.errors import BenchgenError, raise_terminated
+from benchgen.errors import BenchgenError, raise_terminated, terminated_handled
 
 #: verb modules, in the order `benchgen --help` lists them
 VERB_MODULES = (
@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchgen: error: {where}: {exc.strerror or exc}; check the path and its permissions", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        terminated_handled()
         print("benchgen: interrupted", file=sys.stderr)
         return 130
     finally:
