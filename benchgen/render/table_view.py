@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from markupsafe import Markup
 
@@ -37,27 +37,9 @@ class CellView:
     basis: str | None = None
 
 
-@dataclass
-class RowView:
-    variant_id: str
-    name: str
-    family_id: str
-    family_name: str
-    input_size: int
-    cells: list[CellView] = field(default_factory=list)
-
-
-@dataclass
-class TableView:
-    machine_id: str | None
-    machine_label: str | None
-    columns: list[tuple[str, str]]
-    rows: list[RowView]
-    caption: str | None = None  # which machine measured the column, when, and its calibration figure
-
-
 def describe_reported(value: ReportedValue) -> str:
-    bits = [f"measured by {value.measured_by}" if value.measured_by else None, value.hardware, value.precision, f"batch {value.batch}" if value.batch else None,
+    bits = [f"measured by {value.measured_by}" if value.measured_by else None, value.hardware, value.precision,
+            f"batch {value.batch}" if value.batch else None,
             {True: "with post-processing", False: "without NMS/post-processing", None: None}[value.includes_postprocess],
             value.dataset]
     context = ", ".join(b for b in bits if b)
@@ -180,30 +162,6 @@ def best_cells(cells: list[CellView], metric: str) -> list[int]:
     pick = max if METRICS[metric]["better"] == "higher" else min
     best = pick(cells[i].sort_value for i in group)
     return [i for i in group if cells[i].sort_value == best]
-
-
-def _bold_best(rows: list[RowView], metrics: list[str]) -> None:
-    for index, metric in enumerate(metrics):
-        for row_index in best_cells([r.cells[index] for r in rows], metric):
-            rows[row_index].cells[index].bold = True
-
-
-def table_view(table: Table, notes: Notes) -> TableView:
-    rows = []
-    metrics = shown_metrics(table)
-    for row in table.rows:
-        view = RowView(variant_id=row.variant.id, name=row.variant.name, family_id=row.family.id,
-                       family_name=row.family.name, input_size=row.variant.input_size)
-        view.cells = [cell_view(row.cells[metric], row.variant.id, notes) for metric in metrics]
-        rows.append(view)
-    _bold_best(rows, metrics)
-    return TableView(
-        machine_id=table.machine.id if table.machine else None,
-        machine_label=table.machine.label if table.machine else None,
-        columns=[(m, column_label(m, table)) for m in metrics],
-        rows=rows,
-        caption=machine_caption(table),
-    )
 
 
 def machine_caption(table: Table) -> str:
