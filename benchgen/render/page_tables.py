@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from benchgen.render.notes import Note, Notes
 from benchgen.render.table_view import (CellView, best_cells, cell_view, column_label, machine_caption,
-                                        shown_metrics)
+                                        shown_metrics, unstable_notice)
 from benchgen.results.merge import Table
 
 _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
@@ -88,6 +88,7 @@ class PageTable:
     variant_ids: list[str]
     body: Markup  # the <tr> rows
     caption: str | None = None
+    notice: str | None = None  # above the table: why this machine's view lacks figures, and the fix
 
 
 @dataclass
@@ -151,7 +152,8 @@ class SiteTables:
             out.append(PageTable(machine_id=table.machine.id if table.machine else None,
                                  machine_label=table.machine.label if table.machine else None,
                                  columns=[(m, column_label(m, table)) for m in metrics],
-                                 variant_ids=[r.variant_id for r in rows], body=Markup(body), caption=view.caption))
+                                 variant_ids=[r.variant_id for r in rows], body=Markup(body), caption=view.caption,
+                                 notice=unstable_notice(table)))
         return out
 
 

@@ -7,6 +7,7 @@ first, then moved into place, so a failed render leaves the previous site intact
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 import multiprocessing
@@ -67,9 +68,20 @@ class Views:
     tables: list[Table]
     reported: Table
 
-    @property
+    @functools.cached_property
     def all(self) -> list[Table]:
-        return self.tables + [self.reported]
+        """Every view, the one a page opens on first: the machine with the most published latency
+        figures for the page's models (ties: the most recently measured), then the authors' figures,
+        then machines that published none. A newcomer whose every timing came out unstable is the
+        newest machine, yet has nothing to show, and must not hide the views that do."""
+        published = {id(t): t.latency_counts[0] for t in self.tables}
+        # sorted() is stable and machines() lists the newest first, so ties go to the newest
+        publishing = sorted((t for t in self.tables if published[id(t)]), key=lambda t: -published[id(t)])
+        return publishing + [self.reported] + [t for t in self.tables if not published[id(t)]]
+
+    @property
+    def default(self) -> Table:
+        return self.all[0]
 
     def for_families(self, ids: list[str]) -> "Views":
         """The views of a page on `ids`: a machine's view only where it measured one of them (two
@@ -102,8 +114,19 @@ def _environment(templates: Path) -> jinja2.Environment:
 
 
 def _view_options(views: Views) -> list[dict]:
-    options = [{"id": t.machine.id, "label": t.view_label} for t in views.tables]
-    options.append({"id": "reported", "label": views.reported.view_label})
+    """The picker's entries, in `views.all` order; a machine's says how many of its latency figures
+    for these models are published and how many came out unstable, so a reader can tell a view
+    worth opening from one that holds nothing but notes."""
+    options = []
+    for t in views.all:
+        if t.machine is None:
+            options.append({"id": "reported", "label": t.view_label})
+            continue
+        published, unstable = t.latency_counts
+        counts = f"{published} latency figure{'s' if published != 1 else ''} published"
+        if unstable:
+            counts += f", {unstable} unstable"
+        options.append({"id": t.machine.id, "label": f"{t.view_label} ({counts})"})
     return options
 
 
@@ -142,9 +165,9 @@ class SiteRenderer:
     def compare_page(self, a: Family, b: Family) -> str:
         views = self.views.for_families([a.id, b.id])
         notes = Notes()
-        default = views.all[0]
+        default = views.default
         analysis = analyse_pair(default, a.id, b.id)
-        reported_analysis = analyse_pair(views.reported, a.id, b.id) if views.tables else None
+        reported_analysis = analyse_pair(views.reported, a.id, b.id) if default is not views.reported else None
         return self._render(
             "compare.md.j2", 1, a=a, b=b, families=[a, b], notes=notes, overviews=self.overviews,
             use_cases=self.use_cases,

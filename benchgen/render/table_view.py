@@ -173,6 +173,31 @@ def machine_caption(table: Table) -> str:
     return text + ". Accuracy, parameters and FLOPs do not depend on the machine: their latest measurement is shown."
 
 
+#: past this many variants, the re-timing command names their families instead
+MAX_NAMED_VARIANTS = 6
+
+
+def unstable_notice(table: Table) -> str | None:
+    """For a machine's view whose latest timings of some of these models came out unstable: how many
+    and the command that re-times only those, so a newcomer's page says what happened to its figures
+    instead of just showing notes where numbers were expected."""
+    if table.machine is None:
+        return None
+    _, unstable = table.latency_counts
+    if not unstable:
+        return None
+    rows = table.unstable_rows
+    ids = [r.variant.id for r in rows]
+    if len(ids) > MAX_NAMED_VARIANTS:
+        ids = list(dict.fromkeys(r.family.id for r in rows))
+    only = " ".join(f"--only {i}" for i in ids)
+    published, _ = table.latency_counts
+    return (f"{unstable} latency timing{'s' if unstable != 1 else ''} of these models on {table.machine.label} came "
+            f"out unstable (the machine was busy or changed speed) and {'are' if unstable != 1 else 'is'} not shown "
+            f"as figures; {published} {'are' if published != 1 else 'is'} published. To re-time only those, run on "
+            f"that machine, once it is quiet: benchgen refresh --retry-unstable {only}")
+
+
 @dataclass
 class OtherRowView:
     model: OtherModel

@@ -20,6 +20,7 @@ from benchgen.results.schema import Machine, Result
 
 Origin = Literal["measured", "reported"]
 MACHINE_BOUND_KINDS = {"latency-cpu", "latency-gpu", "latency-torch-cuda"}
+MACHINE_BOUND_METRICS = tuple(m for m in METRICS if METRIC_KIND[m] in MACHINE_BOUND_KINDS)
 
 
 #: The hardware a reported latency column is read on when a variant's sources time it on several:
@@ -128,6 +129,20 @@ class Table:
     def has_measurements(self) -> bool:
         """Whether any cell holds a measurement, or a failed or unstable attempt."""
         return any(c.measured is not None or c.failure is not None for r in self.rows for c in r.cells.values())
+
+    @functools.cached_property
+    def latency_counts(self) -> tuple[int, int]:
+        """(published, unstable): latency cells of this machine that show a figure, and those whose
+        latest timing came out unstable (shown as a note, never as a figure)."""
+        cells = [row.cells[m] for row in self.rows for m in MACHINE_BOUND_METRICS]
+        return (sum(c.measured is not None for c in cells),
+                sum(c.failure is not None and c.failure.status == "unstable" for c in cells))
+
+    @property
+    def unstable_rows(self) -> list[Row]:
+        """Rows whose latest timing of some latency on this machine came out unstable."""
+        return [r for r in self.rows if any(r.cells[m].failure is not None and r.cells[m].failure.status == "unstable"
+                                            for m in MACHINE_BOUND_METRICS)]
 
     def for_families(self, family_ids: list[str]) -> "Table":
         return Table(self.machine, [r for r in self.rows if r.family.id in family_ids], self.summary)

@@ -22,9 +22,25 @@
     return select ? select.value : window.BENCHGEN_DATA.views[0].id;
   }
 
-  function availableMetrics(view) {
+  function exactView(id) {
+    return window.BENCHGEN_DATA.views.find((v) => v.id === id) || null;
+  }
+
+  // Latency measures with at least one point of the given families in the view.
+  function availableMetrics(view, families) {
     const metrics = window.BENCHGEN_DATA.latencyMetrics;
-    return Object.keys(metrics).filter((m) => view.rows.some((r) => r[m] !== null && r.map !== null));
+    return Object.keys(metrics).filter((m) => view.rows.some(
+      (r) => families.includes(r.family) && r[m] !== null && r.map !== null));
+  }
+
+  // What the chart plots for the chosen view: its own figures, or, when it holds no drawable
+  // latency of the page's models (a machine whose timings all came out unstable), the authors'
+  // reported ones, said so in the legend, the tooltip and one line under the chart.
+  function plottedView(chosen, families) {
+    if (availableMetrics(chosen, families).length || chosen.id === "reported") return { view: chosen, fallback: false };
+    const reported = exactView("reported");
+    if (reported && availableMetrics(reported, families).length) return { view: reported, fallback: true };
+    return { view: chosen, fallback: false };
   }
 
   function chartConfig(container, view, metric) {
@@ -37,12 +53,14 @@
       .filter((f) => shown.includes(f.id))
       .map((family) => {
         const on = highlight.includes(family.id);
+        const reported = view.id === "reported";
         const points = view.rows
           .filter((r) => r.family === family.id && r[metric] !== null && r.map !== null)
           .map((r) => ({ x: r[metric], y: r.map, label: r.name }))
           .sort((a, b) => a.x - b.x);
         return {
-          label: family.name,
+          label: reported ? `${family.name} (reported)` : family.name,
+          reported,
           data: points,
           borderColor: on ? family.color : GREY,
           backgroundColor: on ? family.color : GREY,
@@ -64,7 +82,8 @@
           legend: { labels: { color: text } },
           tooltip: {
             callbacks: {
-              label: (ctx) => `${ctx.raw.label}: ${ctx.raw.y.toFixed(1)} AP, ${ctx.raw.x.toFixed(2)} ms`,
+              label: (ctx) => `${ctx.raw.label}: ${ctx.raw.y.toFixed(1)} AP, ${ctx.raw.x.toFixed(2)} ms` +
+                (ctx.dataset.reported ? " (reported)" : ""),
             },
           },
         },
@@ -85,9 +104,10 @@
   }
 
   function drawChart(container, root) {
-    const view = viewById(currentView(root));
+    const chosen = viewById(currentView(root));
+    const { view, fallback } = plottedView(chosen, container.dataset.highlight.split(","));
     const select = container.querySelector(".bg-latency-select");
-    const metrics = availableMetrics(view);
+    const metrics = availableMetrics(view, container.dataset.highlight.split(","));
     const previous = select.value;
     select.innerHTML = "";
     metrics.forEach((m) => select.add(new Option(window.BENCHGEN_DATA.latencyMetrics[m], m)));
@@ -97,6 +117,11 @@
     const existing = Chart.getChart(canvas);
     if (existing) existing.destroy();
     container.querySelector(".bg-chart-empty").hidden = metrics.length > 0;
+    const why = container.querySelector(".bg-chart-fallback");
+    why.hidden = !fallback;
+    why.textContent = fallback ? `Nothing measured in the view “${chosen.label}” can be drawn for these models ` +
+      "(its timings are unstable or missing), so the chart shows the latencies reported by the authors, " +
+      "marked “reported”." : "";
     canvas.parentElement.hidden = metrics.length === 0;
     if (metrics.length === 0) return;
     new Chart(canvas, chartConfig(container, view, select.value || metrics[0]));

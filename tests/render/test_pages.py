@@ -58,7 +58,9 @@ def test_failed_measurement_is_shown_with_its_reason(make_registry):
     registry = make_registry()
     results = [make_result("beta-l", "latency-cpu", {}, status="failed", error="export failed: boom")]
     page = SiteRenderer(registry, results).compare_page(*registry.families)
-    assert "failed" in _cells(_row(page, "beta-l"))[1]
+    # a machine with nothing published is offered after the authors' view, its failure shown there
+    view = page.split('data-view="cpu-test-2c"')[1].split("</table>")[0]
+    assert "failed" in _cells(_row(view, "beta-l"))[1]
     assert "export failed: boom" in page
 
 
@@ -231,3 +233,58 @@ def test_a_reported_only_family_page_says_so_and_offers_no_refresh(make_registry
     assert "benchgen refresh --only beta" not in page
     measured = SiteRenderer(registry, []).family_page(registry.family("alpha"))
     assert "reported only" not in measured and "benchgen refresh --only alpha" in measured
+
+
+def _views_order(page: str) -> list[str]:
+    return re.findall(r'<div class="bg-view bg-perf[^"]*" data-view="([^"]+)"', page)
+
+
+def test_a_page_opens_on_the_view_with_most_published_figures_not_the_newest(make_registry):
+    import datetime as dt
+    registry = make_registry()
+    newcomer = MACHINE.model_copy(update={"id": "cpu-new-4c-0a0b0c", "label": "New CPU (4 cores)"})
+    t = lambda d: dt.datetime(2026, 1, d, tzinfo=dt.timezone.utc)  # noqa: E731
+    results = [make_result(v, "latency-cpu", {"latency_cpu_ms": 10.0}, when=t(1)) for v in ("alpha-s", "beta-s")]
+    results += [_unstable(v, 30.0, t(5)).model_copy(update={"provenance": _unstable(v, 30.0, t(5)).provenance.model_copy(
+        update={"machine": newcomer})}) for v in ("alpha-s", "beta-s", "alpha-m")]
+    page = SiteRenderer(registry, results).compare_page(*registry.families)
+    # the newcomer is newest but published nothing: after the machine with figures and the authors' view
+    assert _views_order(page) == ["cpu-test-2c", "reported", "cpu-new-4c-0a0b0c"]
+    assert re.search(r'<div class="bg-view[^>]*data-view="cpu-test-2c">', page)  # shown, not hidden
+    options = re.findall(r'<option value="([^"]+)">([^<]+)</option>', page)
+    assert options[0] == ("cpu-test-2c", "Measured on Test CPU (2 cores), 2026-01-01 (2 latency figures published)")
+    assert options[2] == ("cpu-new-4c-0a0b0c", "Measured on New CPU (4 cores) (0 latency figures published, 3 unstable)")
+    # the analysis reads the view shown first
+    assert "(the view shown first: Test CPU (2 cores))" in page
+
+
+def test_ties_in_published_figures_go_to_the_newest_machine(make_registry):
+    import datetime as dt
+    registry = make_registry()
+    newer = MACHINE.model_copy(update={"id": "cpu-newer-2c-aaaaaa", "label": "Newer CPU"})
+    t = lambda d: dt.datetime(2026, 1, d, tzinfo=dt.timezone.utc)  # noqa: E731
+    results = [make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 10.0}, when=t(1)),
+               make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 9.0}, when=t(3), machine=newer),
+               make_result("beta-s", "latency-cpu", {"latency_cpu_ms": 8.0}, when=t(2))]
+    page = SiteRenderer(registry, results).compare_page(*registry.families)
+    assert _views_order(page)[0] == "cpu-test-2c"  # 2 figures beat 1, although older
+    results.append(make_result("beta-s", "latency-cpu", {"latency_cpu_ms": 7.0}, when=t(4), machine=newer))
+    page = SiteRenderer(registry, results).compare_page(*registry.families)
+    assert _views_order(page)[0] == "cpu-newer-2c-aaaaaa"  # 2 each: the newest
+
+
+def test_a_view_with_unstable_timings_says_so_and_names_the_retiming_command(make_registry):
+    import datetime as dt
+    registry = make_registry()
+    t = lambda d: dt.datetime(2026, 1, d, tzinfo=dt.timezone.utc)  # noqa: E731
+    results = [make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 10.0}, when=t(1)),
+               _unstable("beta-s", 99.0, t(2)), _unstable("beta-m", 99.0, t(2))]
+    page = SiteRenderer(registry, results).compare_page(*registry.families)
+    view = page.split('data-view="cpu-test-2c"')[1].split("</table>")[0]
+    notice = re.search(r'<p class="bg-unstable-notice">(.*?)</p>', view, re.S).group(1)
+    assert notice.startswith("2 latency timings of these models on Test CPU (2 cores) came out unstable")
+    assert "1 is published" in notice
+    assert notice.endswith("benchgen refresh --retry-unstable --only beta-s --only beta-m")
+    assert "bg-unstable-notice" not in page.split('data-view="reported"')[1]
+    quiet = SiteRenderer(registry, results[:1]).compare_page(*registry.families)
+    assert "bg-unstable-notice" not in quiet

@@ -106,3 +106,29 @@ def test_the_comparison_index_leads_to_a_pair_page_in_the_browser(browser, serve
     page.wait_for_url("**/compare/damo-yolo-vs-rtdetrv2/")
     page.wait_for_function("Chart.getChart(document.querySelector('canvas.bg-chart-canvas')) !== undefined")
     assert problems == []
+
+
+def test_a_view_of_unstable_timings_still_draws_the_reported_latencies(browser, served):
+    """The newcomer machine of the default site timed everything unstable: picking it draws the
+    authors' figures, marked reported, and says why in one line; the page opened on a view with figures."""
+    from tests.site.conftest import NEWCOMER
+
+    page, problems = _open(browser, f"{served}/compare/damo-yolo-vs-rtdetrv2/")
+    picker = page.locator(".bg-view-select")
+    assert picker.evaluate("s => s.value") != NEWCOMER.id  # the newest machine, but nothing to show
+    label = page.locator(f".bg-view-select option[value='{NEWCOMER.id}']").inner_text()
+    assert "0 latency figures published" in label and "unstable" in label
+    assert page.locator(".bg-chart-fallback").is_hidden()
+    picker.select_option(NEWCOMER.id)
+    page.wait_for_function("Chart.getChart(document.querySelector('canvas.bg-chart-canvas')).data.datasets"
+                           ".some(d => d.label.endsWith('(reported)'))")
+    series = page.evaluate("Chart.getChart(document.querySelector('canvas.bg-chart-canvas')).data.datasets"
+                           ".map(d => [d.label, d.data.length])")
+    assert ["DAMO-YOLO (reported)", 4] in series and ["RT-DETRv2 (reported)", 5] in series
+    assert page.evaluate(NON_BLANK)["painted"] > 0
+    fallback = page.locator(".bg-chart-fallback")
+    assert fallback.is_visible() and "reported by the authors" in fallback.inner_text()
+    assert page.locator(".bg-chart-empty").is_hidden()
+    notice = page.locator(f".bg-view[data-view='{NEWCOMER.id}'] .bg-unstable-notice")
+    assert notice.is_visible() and "benchgen refresh --retry-unstable" in notice.inner_text()
+    assert problems == []
