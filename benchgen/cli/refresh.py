@@ -15,6 +15,7 @@ from benchgen.cli.render import add_site_arguments, check_site_arguments, render
 from benchgen.cli.registry_args import registry_from_args
 from benchgen.errors import BackendUnavailable
 from benchgen.locks import exclusive
+from benchgen.refresh.backoff import MAX_AUTO_ATTEMPTS, apply_backoff, still_unstable_line
 from benchgen.refresh.plan import BACKEND_KINDS, plan
 from benchgen.refresh.run import Options, execute
 from benchgen.results.provenance import current_machine
@@ -69,6 +70,7 @@ def _refresh(args: argparse.Namespace, registry, console: Console, started: floa
     machines = available_backends(args.backend, console)
     jobs = plan(registry, results, machines, only=args.only, backends=list(machines), force=args.force,
                 weights_dir=args.weights_dir, seed=args.seed, images=args.images, annotations=args.annotations)
+    held = apply_backoff(jobs, retry=args.retry_unstable or args.force or args.allow_busy)
     stale = [j for j in jobs if j.stale]
     for variant_id, reason in dict.fromkeys((j.variant.id, j.reason) for j in jobs if j.unavailable):
         console.print(f"skipping {variant_id}: {escape(reason)}")
@@ -90,7 +92,10 @@ def _refresh(args: argparse.Namespace, registry, console: Console, started: floa
     if outcome.unstable:
         console.print(f"[yellow]{len(outcome.unstable)} measurement(s) unstable[/yellow] (the machine was busy or "
                       f"changed speed): {', '.join(escape(r.variant) for r in outcome.unstable)}; recorded with their "
-                      "evidence, not shown as figures; run refresh again on a quiet machine")
+                      "evidence, not shown as figures")
+    if held:
+        console.print(f"{len(held)} unstable timing(s) held back, not timed again: "
+                      f"{'; '.join(escape(f'{j.variant.id}: {j.reason}') for j in held)}")
     if outcome.unconfirmed:
         console.print(f"{len(outcome.unconfirmed)} apparent regression(s) not confirmed by re-timing; none published")
     if outcome.regressions:
@@ -98,6 +103,9 @@ def _refresh(args: argparse.Namespace, registry, console: Console, started: floa
                       "pages (a latency one only after a re-timing confirmed it)")
     if not args.no_render:
         render_from_args(args)
+    line = still_unstable_line([*outcome.unstable, *(j.last_unstable.load() for j in held)])
+    if line:  # last, where a user looks: what is still unstable, why, and the command for only those
+        console.print(f"[yellow]{escape(line)}[/yellow]", soft_wrap=True)  # one line: the command copies whole
     console.print(f"refresh done in {time.monotonic() - started:.1f} s")
     return code
 
@@ -126,5 +134,9 @@ def register(subparsers) -> None:
     parser.add_argument("--allow-busy", action="store_true",
                         help="time even while other processes load the machine, without waiting or retrying; the "
                              "results are published, with the load evidence in their notes")
+    parser.add_argument("--retry-unstable", action="store_true",
+                        help="time again the latencies whose last timing came out unstable; without it they are "
+                             "timed again only while the machine is quiet at the start, and at most "
+                             f"{MAX_AUTO_ATTEMPTS} times with the same inputs")
     parser.add_argument("--no-render", action="store_true", help="measure only; do not regenerate the pages")
     parser.set_defaults(func=run)

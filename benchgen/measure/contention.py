@@ -77,3 +77,17 @@ def judge_rounds(round_medians: list[float], rule: ContentionRule = RULE) -> Ver
         return Verdict(True, (f"its round medians spread by {spread:.0%} ({min(round_medians):.4g} to "
                               f"{max(round_medians):.4g} ms; limit {rule.max_round_spread:.0%})",))
     return Verdict(False)
+
+
+#: what each kind of reason this module (and the GPU clock check) writes is evidence of, for the
+#: one-line summary of a refresh: (a phrase of the reason, the evidence's name)
+EVIDENCE_KINDS = (("other processes used", "other processes' CPU"), ("hypervisor stole", "steal time"),
+                  ("calibration probe changed", "probe drift"), ("round medians spread", "round spread"),
+                  ("GPU throttled", "GPU throttling"))
+
+
+def evidence_kind(reason: str) -> str:
+    for phrase, kind in EVIDENCE_KINDS:
+        if phrase in reason:
+            return kind
+    return "other"

@@ -16,7 +16,7 @@ from benchgen.measure.dataset import default_dataset_root
 from benchgen.measure.runners import backend_fingerprint
 from benchgen.refresh.cache_key import cache_key, model_material
 from benchgen.registry.schema import Family, Registry, Variant
-from benchgen.results.index import Results, as_headers
+from benchgen.results.index import ResultHeader, Results, as_headers
 
 #: kinds of measurement per backend; accuracy needs trained weights, so it is added per variant
 BACKEND_KINDS = {"ort-cpu": ("size", "latency-cpu"), "tensorrt": ("latency-gpu",),
@@ -38,6 +38,9 @@ class Job:
     stale: bool = True
     unavailable: bool = False  # an input is missing on this machine (e.g. a bring-your-own ONNX file)
     extra: dict = field(default_factory=dict)
+    #: how often a timing with these inputs came out unstable on this machine (refresh/backoff.py)
+    unstable_attempts: int = 0
+    last_unstable: ResultHeader | None = None
 
     @property
     def label(self) -> str:
@@ -92,6 +95,10 @@ def plan(registry: Registry, results: Results, machines: dict[str, str], *, only
     headers = as_headers(results)
     fresh = {(h.machine_id, h.variant, h.kind, h.cache_key) for h in headers if h.status == "ok"}
     previous = {(h.machine_id, h.variant, h.kind) for h in headers}
+    unstable: dict[tuple, list[ResultHeader]] = {}
+    for h in headers:
+        if h.status == "unstable":
+            unstable.setdefault((h.machine_id, h.variant, h.kind, h.cache_key), []).append(h)
     dataset = dataset_extra(images, annotations)
     jobs = []
     for family, variant in select(registry, only):
@@ -127,6 +134,10 @@ def plan(registry: Registry, results: Results, machines: dict[str, str], *, only
                     job.reason = "forced (--force)"
                 elif (machine_id, variant.id, kind, key) in fresh:
                     job.stale, job.reason = False, "up to date"
+                elif (machine_id, variant.id, kind, key) in unstable:
+                    tries = unstable[(machine_id, variant.id, kind, key)]
+                    job.unstable_attempts, job.last_unstable = len(tries), tries[-1]
+                    job.reason = f"unstable {len(tries)} time(s) with these inputs"
                 elif (machine_id, variant.id, kind) in previous:
                     job.reason = "inputs changed or last attempt failed"
                 else:
