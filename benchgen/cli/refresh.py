@@ -93,9 +93,9 @@ def _refresh(args: argparse.Namespace, registry, console: Console, started: floa
         console.print(f"[yellow]{len(outcome.unstable)} measurement(s) unstable[/yellow] (the machine was busy or "
                       f"changed speed): {', '.join(escape(r.variant) for r in outcome.unstable)}; recorded with their "
                       "evidence, not shown as figures")
-    if held:
-        console.print(f"{len(held)} unstable timing(s) held back, not timed again: "
-                      f"{'; '.join(escape(f'{j.variant.id}: {j.reason}') for j in held)}")
+    for why, jobs_held in held.items():
+        console.print(f"{len(jobs_held)} unstable timing(s) not timed again ({escape(why)}): "
+                      f"{', '.join(j.variant.id for j in jobs_held)}")
     if outcome.unconfirmed:
         console.print(f"{len(outcome.unconfirmed)} apparent regression(s) not confirmed by re-timing; none published")
     if outcome.regressions:
@@ -103,7 +103,7 @@ def _refresh(args: argparse.Namespace, registry, console: Console, started: floa
                       "pages (a latency one only after a re-timing confirmed it)")
     if not args.no_render:
         render_from_args(args)
-    line = still_unstable_line([*outcome.unstable, *(j.last_unstable.load() for j in held)])
+    line = still_unstable_line([*outcome.unstable, *(j.last_unstable.load() for js in held.values() for j in js)])
     if line:  # last, where a user looks: what is still unstable, why, and the command for only those
         console.print(f"[yellow]{escape(line)}[/yellow]", soft_wrap=True)  # one line: the command copies whole
     console.print(f"refresh done in {time.monotonic() - started:.1f} s")

@@ -41,27 +41,28 @@ def times(n: int) -> str:
     return f"{n} time{'s' if n != 1 else ''}"
 
 
-def apply_backoff(jobs: list[Job], *, retry: bool, quiet_now: Callable[[], Verdict] | None = None) -> list[Job]:
-    """Hold back (mark not stale) the unstable jobs there is no reason to re-time now; return them.
-    The machine is looked at only when a job's decision depends on it."""
+def apply_backoff(jobs: list[Job], *, retry: bool,
+                  quiet_now: Callable[[], Verdict] | None = None) -> dict[str, list[Job]]:
+    """Hold back (mark not stale) the unstable jobs there is no reason to re-time now; return them by
+    why they were held. The machine is looked at only when a job's decision depends on it."""
     if retry:
-        return []
+        return {}
     quiet_now = quiet_now or machine_quiet_now
-    held = []
+    held: dict[str, list[Job]] = {}
     verdict: Verdict | None = None
     for job in jobs:
         if not job.stale or not job.unstable_attempts:
             continue
         tried = f"unstable {times(job.unstable_attempts)} with these inputs"
         if job.unstable_attempts >= MAX_AUTO_ATTEMPTS:
-            job.reason = f"{tried}; held back until --retry-unstable"
+            why = f"unstable {MAX_AUTO_ATTEMPTS} or more times with the same inputs: held back until --retry-unstable"
         elif job.kind in CPU_KINDS and (verdict := verdict or quiet_now()).busy:
-            job.reason = f"{tried}; the machine is busy now ({verdict.text()}), so held back"
+            why = f"the machine is busy now ({verdict.text()})"
         else:
             job.reason = f"{tried}; the machine is quiet now, so timed again"
             continue
-        job.stale = False
-        held.append(job)
+        job.stale, job.reason = False, f"{tried}; {why}"
+        held.setdefault(why, []).append(job)
     return held
 
 

@@ -29,16 +29,17 @@ def _never(*_):
 def test_an_unstable_job_is_timed_again_only_with_a_reason():
     busy, quiet = Verdict(True, ("other processes used 1.00 of 2 cores (limit 10%)",)), Verdict(False)
     job = _job()
-    assert apply_backoff([job], retry=False, quiet_now=lambda: busy) == [job]
-    assert not job.stale and "busy now (other processes used 1.00 of 2 cores" in job.reason
+    assert apply_backoff([job], retry=False, quiet_now=lambda: busy) == {
+        "the machine is busy now (other processes used 1.00 of 2 cores (limit 10%))": [job]}
+    assert not job.stale and job.reason.startswith("unstable 1 time with these inputs; the machine is busy now")
     job = _job()
-    assert apply_backoff([job], retry=False, quiet_now=lambda: quiet) == [] and job.stale
+    assert apply_backoff([job], retry=False, quiet_now=lambda: quiet) == {} and job.stale
     assert "quiet now, so timed again" in job.reason
     job = _job(attempts=MAX_AUTO_ATTEMPTS)
-    assert apply_backoff([job], retry=False, quiet_now=_never) == [job]
+    assert list(apply_backoff([job], retry=False, quiet_now=_never).values()) == [[job]]
     assert not job.stale and job.reason.endswith("held back until --retry-unstable")
     job = _job(attempts=5)
-    assert apply_backoff([job], retry=True, quiet_now=_never) == [] and job.stale
+    assert apply_backoff([job], retry=True, quiet_now=_never) == {} and job.stale
 
 
 def test_the_machine_is_looked_at_once_and_only_when_it_decides_something():
@@ -95,7 +96,7 @@ def test_a_busy_machines_refresh_converges_and_says_how_to_finish(tiny_project, 
     monkeypatch.setattr(machine_load, "default_monitor", lambda: ScriptedMonitor([2.0]))
     err, took = refresh()
     assert "0 of 4 measurements are stale" in err and took < 5
-    assert "held back" in err and "busy now" in err and command in " ".join(err.split())
+    assert "not timed again (the machine is busy now" in " ".join(err.split()) and command in " ".join(err.split())
 
     # quiet at the start: timed again once, then held back until asked
     monkeypatch.setattr(machine_load, "default_monitor", QuietMonitor)
