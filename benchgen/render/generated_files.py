@@ -118,8 +118,9 @@ def owned_files(docs: Path, roots: tuple[str, ...], vendor_names: Iterable[str])
         foreign = [f for f in present if f not in manifest]
     if foreign:
         count = f" (one of {len(foreign)} such files)" if len(foreign) > 1 else ""
+        paths = ", ".join(r if "." in PurePosixPath(r).name else f"{r}/" for r in roots)
         raise BenchgenError(f"--docs {docs}: {foreign[0]}{count} is not a file benchgen render wrote, and a render "
-                            f"writes {', '.join(roots)}; move your files out of those paths (a render replaces or "
+                            f"writes {paths}; move your files out of those paths (a render replaces or "
                             f"removes only the files it wrote, listed in {MANIFEST}), or render into another --docs "
                             "directory")
     return set(present) if manifest is None else manifest
