@@ -311,6 +311,14 @@ def copy_vendor(destination: Path, node_modules: Path | None = None) -> None:
         shutil.copyfile(source, target)
 
 
+def check_docs(docs: Path) -> None:
+    """Refuse now a docs directory the render would refuse (a file of the user's where the render
+    writes), so that `refresh` says so before it measures for minutes; the render checks again
+    under the lock."""
+    if Path(docs).is_dir():
+        owned_files(Path(docs), GENERATED, VENDOR_FILES)
+
+
 def render_site(registry: Registry, results: Results, docs: Path = DEFAULT_DOCS,
                 templates: Path = DEFAULT_TEMPLATES, node_modules: Path | None = None) -> list[Path]:
     """Render into a staging directory, then move each generated file into docs/.
