@@ -313,8 +313,8 @@ def copy_vendor(destination: Path, node_modules: Path | None = None) -> None:
 
 def check_docs(docs: Path) -> None:
     """Refuse now a docs directory the render would refuse (a file of the user's where the render
-    writes), so that `refresh` says so before it measures for minutes; the render checks again
-    under the lock."""
+    writes), so that `render` says so before it loads the results and `refresh` before it
+    measures for minutes; the render checks again under the lock."""
     if Path(docs).is_dir():
         owned_files(Path(docs), GENERATED, VENDOR_FILES)
 
@@ -324,13 +324,13 @@ def render_site(registry: Registry, results: Results, docs: Path = DEFAULT_DOCS,
     """Render into a staging directory, then move each generated file into docs/.
 
     Holds the docs tree's lock: a second render waits instead of swapping the same paths. Which
-    files of docs/ are the renderer's is checked first, before the pages are built
-    (`generated_files`): a file of the user's in a generated folder stops the render, unharmed."""
+    files of docs/ are the renderer's is settled under the lock, before any page is written
+    (`generated_files`; the CLI checks once more before it loads anything, `check_docs`): a file
+    of the user's where the render writes stops the render, unharmed."""
     docs = Path(docs)
+    renderer = SiteRenderer(registry, results, templates)
     with exclusive(docs, "render"):
-        owned = owned_files(docs, GENERATED, VENDOR_FILES)
-        renderer = SiteRenderer(registry, results, templates)
-        return _render_into(renderer, docs, node_modules, owned)
+        return _render_into(renderer, docs, node_modules, owned_files(docs, GENERATED, VENDOR_FILES))
 
 
 def _render_into(renderer: SiteRenderer, docs: Path, node_modules: Path | None, owned: set[str]) -> list[Path]:
