@@ -78,7 +78,8 @@ def _image_dimension_problem(name: str, shape, axis: int, want: int, input_size:
                 "export the model with batch 1 or a dynamic batch")
     if axis == 1:
         return (f"its image input {name!r} ({_dims(shape)}) takes {want} channel{'s' if want != 1 else ''}, and "
-                "benchgen feeds 3-channel colour images (RGB or BGR); export the model for 3-channel input")
+                "benchgen feeds 3-channel colour images (RGB or BGR, N x 3 x H x W); export the model for 3-channel "
+                "NCHW input")
     side = "high" if axis == 2 else "wide"
     return (f"the graph takes images {want} px {side} ({name!r} is {_dims(shape)}) but the registry says input_size "
             f"{input_size}; set input_size: {want} (or export the model at {input_size} px)")
