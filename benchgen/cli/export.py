@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchgen.cli.options import writable_file
+from benchgen.cli.options import seed_number, writable_file
 from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.errors import BenchgenError
 from benchgen.models import implementation
@@ -41,6 +41,6 @@ def register(subparsers) -> None:
     parser.add_argument("variant", help="variant id, e.g. damo-yolo-s or rtdetrv2-l")
     parser.add_argument("--weights", type=Path, default=None, help="official checkpoint (.pth)")
     parser.add_argument("--output", type=Path, required=True, help="ONNX file to write")
-    parser.add_argument("--seed", type=int, default=0, help="seed for random weights when --weights is absent")
+    parser.add_argument("--seed", type=seed_number, default=0, help="seed for random weights when --weights is absent")
     add_registry_arguments(parser)
     parser.set_defaults(func=run)

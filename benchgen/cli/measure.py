@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from benchgen.errors import BenchgenError
-from benchgen.cli.options import positive_float, positive_int, writable_dir
+from benchgen.cli.options import (MAX_IMAGES, MAX_WORKERS, budget_seconds, int_between, seed_number, thread_count,
+                                  writable_dir)
 from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.results.provenance import current_machine
 from benchgen.results.schema import Result
@@ -25,7 +26,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", type=Path, default=None,
                         help="official checkpoint (.pth) for families benchgen exports; default: fixed-seed random "
                              "weights (fine for latency and size, not for accuracy)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for random weights when --weights is absent")
+    parser.add_argument("--seed", type=seed_number, default=0, help="seed for random weights when --weights is absent")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS_DIR,
                         help="results directory (default: the project's, %(default)s)")
     add_registry_arguments(parser)
@@ -146,9 +147,9 @@ def register(subparsers) -> None:
                           help="COCO annotation file (e.g. coco/annotations/instances_val2017.json)")
     evaluate.add_argument("--backend", choices=("ort-cpu", "ort-cuda", "tensorrt"), default="ort-cpu",
                           help="inference backend (default: %(default)s)")
-    evaluate.add_argument("--max-images", type=positive_int, default=None,
+    evaluate.add_argument("--max-images", type=int_between(1, MAX_IMAGES, "more than any evaluation set holds"), default=None,
                           help="evaluate only the first N images (by image id)")
-    evaluate.add_argument("--workers", type=positive_int, default=None,
+    evaluate.add_argument("--workers", type=int_between(1, MAX_WORKERS, "more threads only wait on each other"), default=None,
                           help="threads decoding and pre/post-processing images (default: up to 4)")
     evaluate.add_argument("--no-cache", action="store_true", help="re-run inference even if detections are cached")
     evaluate.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -168,7 +169,7 @@ def register(subparsers) -> None:
     _common(latency)
     latency.add_argument("--backend", choices=("ort-cpu", "tensorrt", "torch-cuda"), default="ort-cpu",
                          help="runtime (default: %(default)s)")
-    latency.add_argument("--latency-budget", "--budget", dest="budget", type=positive_float, default=None,
+    latency.add_argument("--latency-budget", "--budget", dest="budget", type=budget_seconds, default=None,
                          metavar="SECONDS",
                          help="seconds of timed runs, the same option as refresh's (default: 20 for ort-cpu, "
                               "10 for torch-cuda)")
@@ -176,7 +177,7 @@ def register(subparsers) -> None:
                          help="torch-cuda: run torch.compile (Inductor) first; a separate, labelled setting")
     latency.add_argument("--no-cuda-graph", action="store_true",
                          help="torch-cuda: time eager forward calls instead of CUDA-graph replays (labelled)")
-    latency.add_argument("--threads", type=positive_int, default=None,
+    latency.add_argument("--threads", type=thread_count, default=None,
                          help="ONNX Runtime intra-op threads (default: ONNX Runtime's choice)")
     latency.add_argument("--allow-busy", action="store_true",
                          help="time even while other processes load the machine (no waiting, no retries); the result "

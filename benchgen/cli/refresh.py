@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from benchgen.cli.options import positive_float, readable_dir, writable_dir
+from benchgen.cli.options import budget_seconds, readable_dir, seed_number, writable_dir
 from benchgen.cli.render import add_site_arguments, check_site_arguments, render_from_args
 from benchgen.cli.registry_args import registry_from_args
 from benchgen.errors import BackendUnavailable
@@ -128,9 +128,9 @@ def register(subparsers) -> None:
                              "with them, mAP is measured too")
     parser.add_argument("--images", type=Path, default=None, help="COCO images directory for mAP")
     parser.add_argument("--annotations", type=Path, default=None, help="COCO instances JSON for mAP")
-    parser.add_argument("--latency-budget", type=positive_float, default=20.0, metavar="SECONDS",
+    parser.add_argument("--latency-budget", type=budget_seconds, default=20.0, metavar="SECONDS",
                         help="time budget per CPU latency measurement (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random weights without checkpoints")
+    parser.add_argument("--seed", type=seed_number, default=0, help="seed of the random weights without checkpoints")
     parser.add_argument("--allow-busy", action="store_true",
                         help="time even while other processes load the machine, without waiting or retrying; the "
                              "results are published, with the load evidence in their notes")

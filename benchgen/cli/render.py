@@ -9,7 +9,7 @@ from pathlib import Path
 from benchgen.cli.options import readable_dir, writable_dir
 from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.registry.schema import Registry
-from benchgen.render.pages import render_site
+from benchgen.render.pages import check_docs, render_site
 from benchgen.paths import DEFAULT_DOCS, DEFAULT_RESULTS_DIR, DEFAULT_TEMPLATES
 from benchgen.results.index import Results, load_headers
 
@@ -29,6 +29,7 @@ def check_site_arguments(args: argparse.Namespace) -> None:
     readable_dir(args.templates, "--templates")
     readable_dir(args.results, "--results", missing_ok=True)
     writable_dir(args.docs, "--docs")
+    check_docs(args.docs)
 
 
 def warn(message: str) -> None:

@@ -5,8 +5,9 @@ they say exactly what was exported; otherwise every decoder that recognises the 
 candidate. One candidate is used; several (a (1, 300, 6) output is an end-to-end YOLO or a
 2-class RT-DETR) is an error naming them and the key to set, because guessing would score a model
 wrongly without any sign. The file is then checked against the entry: it parses, its fixed input
-size is the variant's `input_size` (a 640-px graph must never be recorded as "at 416 px"), and its
-outputs fit the decoder.
+size is the variant's `input_size` (a 640-px graph must never be recorded as "at 416 px"), its
+outputs fit the decoder, and its inputs take exactly what the pipeline feeds (batch 1, 3 channels,
+the element type).
 """
 
 from __future__ import annotations
@@ -63,6 +64,73 @@ def check_file(info: OnnxInfo, decoder: str, input_size: int, where: str = "") -
                             f"(the file has {info.describe()}); set `decoder:` to the format it was exported in")
 
 
+#: a small image for the dry run of a pipeline's pre-processing (resized like any image)
+_PROBE_IMAGE_SIDE = 16
+
+
+def _dims(shape) -> str:
+    return "x".join(str(d) if d is not None else "?" for d in shape)
+
+
+def _image_dimension_problem(name: str, shape, axis: int, want: int, input_size: int) -> str:
+    if axis == 0:
+        return (f"its image input {name!r} ({_dims(shape)}) takes batches of {want}, and benchgen runs batch 1; "
+                "export the model with batch 1 or a dynamic batch")
+    if axis == 1:
+        return (f"its image input {name!r} ({_dims(shape)}) takes {want} channel{'s' if want != 1 else ''}, and "
+                "benchgen feeds 3-channel colour images (RGB or BGR, N x 3 x H x W); export the model for 3-channel "
+                "NCHW input")
+    side = "high" if axis == 2 else "wide"
+    return (f"the graph takes images {want} px {side} ({name!r} is {_dims(shape)}) but the registry says input_size "
+            f"{input_size}; set input_size: {want} (or export the model at {input_size} px)")
+
+
+def check_feeds(info: OnnxInfo, pipeline: Pipeline, input_size: int, where: str = "") -> None:
+    """What the pipeline feeds is what the graph takes: every input, every fixed dimension, the
+    element type. A mismatch found here, before any work, is one line naming the file; found by
+    ONNX Runtime halfway through an eval it was a traceback. The pipeline's own pre-processing is
+    dry-run on a small blank image, so the check holds for every decoder, plugins included."""
+    import numpy as np
+    from onnx.helper import tensor_dtype_to_np_dtype
+
+    preprocess = getattr(pipeline, "preprocess", None)
+    if preprocess is None:
+        return
+    feeds, _ = preprocess(np.zeros((_PROBE_IMAGE_SIDE, _PROBE_IMAGE_SIDE, 3), np.uint8))
+    at = f" ({where})" if where else ""
+    graph = {t.name: t for t in info.inputs}
+    unfed = [t for t in info.inputs if t.name not in feeds]
+    if unfed:
+        t = unfed[0]
+        raise BenchgenError(f"{info.path}{at}: the graph takes an input {t.name!r} ({_dims(t.shape)}) that benchgen "
+                            f"does not feed (it feeds {', '.join(map(repr, feeds))}); export the model with the image "
+                            "as its only input (an NMS-in-graph export may also take an (N, 2) orig_target_sizes input)")
+    image = info.image_input.name
+    for name, array in feeds.items():
+        tensor = graph.get(name)
+        if tensor is None:
+            raise BenchgenError(f"{info.path}{at}: benchgen would feed an input {name!r} the graph does not have "
+                                f"(its inputs: {', '.join(repr(t.name) for t in info.inputs)}); set `decoder:` to "
+                                "the format it was exported in")
+        if tensor.rank != array.ndim:
+            raise BenchgenError(f"{info.path}{at}: input {name!r} has rank {tensor.rank} ({_dims(tensor.shape)}) "
+                                f"but benchgen feeds it a {_dims(array.shape)} tensor; export the model with "
+                                "the input layout of its format")
+        for axis, (want, have) in enumerate(zip(tensor.shape, array.shape)):
+            if isinstance(want, int) and want > 0 and want != have:
+                problem = (_image_dimension_problem(name, tensor.shape, axis, want, input_size) if name == image else
+                           f"input {name!r} is {_dims(tensor.shape)} but benchgen feeds {_dims(array.shape)}; "
+                           "export the model with the input layout of its format")
+                raise BenchgenError(f"{info.path}{at}: {problem}")
+        try:
+            wanted = np.dtype(tensor_dtype_to_np_dtype(tensor.elem_type))
+        except (KeyError, ValueError, TypeError):
+            wanted = None
+        if wanted is not None and wanted != array.dtype:
+            raise BenchgenError(f"{info.path}{at}: input {name!r} takes {wanted.name} but benchgen feeds "
+                                f"{array.dtype.name}; export the model with {array.dtype.name} input")
+
+
 def resolve_name(decoder: str, path: Path | None, input_size: int, where: str = "") -> str:
     """`auto` replaced by the detected format (needs the file); an explicit name checked against the known ones."""
     if decoder != AUTO:
@@ -80,6 +148,7 @@ def pipeline_for(path: Path, decoding: dict, input_size: int, where: str = "") -
     name = detect_decoder(info, input_size, where) if decoder == AUTO else decoder
     check_file(info, name, input_size, where)
     pipeline = make_pipeline(name, input_size, decoding["preprocess"], decoding["class_map"], decoding["options"], info)
+    check_feeds(info, pipeline, input_size, where)
     settings = getattr(pipeline, "settings", None)
     if decoder == AUTO and isinstance(settings, dict):
         settings["decoder_chosen_by"] = "auto"

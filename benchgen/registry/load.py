@@ -11,16 +11,9 @@ from pydantic import ValidationError
 from benchgen.errors import RegistryError
 from benchgen.registry.decoder_check import check_family_decoders
 from benchgen.registry.schema import Family, Registry
+from benchgen.schema_errors import one_line
 
 DEFAULT_REGISTRY_DIR = Path(__file__).parent / "data"
-
-
-def _location(loc: tuple) -> str:
-    """pydantic's ('variants', 2, 'reported') -> 'variants[2].reported', the way a YAML reader thinks."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "<top level>"
 
 
 class _DuplicateKey(yaml.YAMLError):
@@ -80,16 +73,7 @@ def load_family(path: Path) -> Family:
     try:
         return Family.model_validate(raw)
     except ValidationError as exc:
-        problems = "\n".join(
-            f"  {_location(err['loc'])}: {err['msg']}" + (f" (got {err['input']!r})" if _short(err) else "")
-            for err in exc.errors()
-        )
-        raise RegistryError(f"{path}: invalid registry entry\n{problems}") from None
-
-
-def _short(err: dict) -> bool:
-    value = err.get("input")
-    return isinstance(value, (str, int, float)) and len(repr(value)) < 80 and err["type"] != "missing"
+        raise RegistryError(one_line(exc, path, Family, "correct the value in the file")) from None
 
 
 #: directories of extra registry files, os.pathsep-separated, added to the built-in registry

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+from benchgen.visible_text import describe, invisible
 
 #: Metrics a registry can report and benchgen can measure, with the units the pages use.
 METRICS: dict[str, dict[str, str]] = {
@@ -51,6 +53,20 @@ def implausible(metric: str, value: float) -> str | None:
     if value > high:
         return f"{metric} is {value:g} {unit}, above the plausible {high:g} {unit} (a unit mistake?)"
     return None
+
+
+def _shows_as_written(name: str) -> str:
+    """A name is what links and headings show: one that displays as something else (a bidi
+    override reverses the text after it) is refused, not silently cleaned."""
+    hidden = invisible(name)
+    if hidden:
+        raise ValueError(f"contains {', '.join(map(describe, hidden))}, which displays differently from what it "
+                         "is; remove it (a name is plain, visible text)")
+    return name
+
+
+#: a name shown on pages: family, variant and other-model names
+DisplayName = Annotated[str, AfterValidator(_shows_as_written)]
 
 
 class _Strict(BaseModel):
@@ -130,7 +146,7 @@ class PublishedModel(_Strict):
     """What every listed model has: an id, a name, an input size and its published figures."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    name: str
+    name: DisplayName
     input_size: int = Field(gt=0)
     reported: dict[MetricName, list[ReportedValue]] = Field(default_factory=dict)
 
@@ -188,7 +204,7 @@ class Family(_Decoding):
     """
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    name: str
+    name: DisplayName
     authors: list[str] = Field(default_factory=list)
     organization: str | None = None
     date: dt.date | None = None

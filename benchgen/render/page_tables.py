@@ -25,15 +25,19 @@ _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
 
 
 class _PendingNote(Note):
-    """A note whose page number is not known yet: its label and anchor carry a placeholder."""
+    """A note whose page number is not known yet: its label and anchor carry a placeholder.
+
+    They are `Markup` (benchgen's own text) because page text loses every control character,
+    NUL included (`benchgen.visible_text`): only the renderer can write a placeholder, never a
+    registry or result string."""
 
     @property
-    def anchor(self) -> str:
-        return f"bg-note-\x00{self.number}\x00"
+    def anchor(self) -> Markup:
+        return Markup(f"bg-note-\x00{self.number}\x00")
 
     @property
-    def label(self) -> str:
-        return super().label[0] + f"\x00{self.number}\x00"
+    def label(self) -> Markup:
+        return Markup(super().label[0] + f"\x00{self.number}\x00")
 
 
 @dataclass(frozen=True)

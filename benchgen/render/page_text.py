@@ -8,6 +8,13 @@ up verbatim inside HTML blocks and attributes; numeric character references mean
 character everywhere, so every character that could start markup (HTML, Markdown links and
 images, emphasis, code spans, tables, attribute lists, Jinja) becomes one.
 
+Characters that change how the text around them is displayed without showing themselves are
+removed on the same path: bidi controls (U+202E turns "gpj.exe" into "exe.jpg"), zero-width
+characters and the rest of Unicode's format category (Cf), control characters other than tab
+and newline (Cc), and lone surrogates (which cannot be written as UTF-8). Line and paragraph
+separators (U+2028/2029) become spaces. A number reference would not help: `&#8238;` is the
+same override to a browser. The chart data scripts go through `visible_data`.
+
 The Jinja environment applies this to every string a template prints or looks up (attribute,
 item, `join`), so no template can forget it. Only `Markup` built in Python passes unchanged;
 templates have no `safe` filter to bypass it.
@@ -23,6 +30,8 @@ import jinja2
 from jinja2.filters import make_attrgetter
 from markupsafe import Markup
 
+from benchgen.visible_text import visible_text
+
 #: Characters that can start markup in some context of a page. Left alone: `( ) !` (a link or an
 #: image needs a `[` first), and `. - + / : = %` (they only matter at the start of a line or inside a
 #: URL, which escaped text cannot produce), so numbers, dates and ids keep their plain spelling.
@@ -35,6 +44,17 @@ _TABLE = {ord(c): f"&#{ord(c)};" for c in _SPECIAL} | {
 _UNSAFE_FILTERS = ("safe", "forceescape", "replace", "urlize", "tojson", "xmlattr")
 
 
+def visible_data(value: object) -> object:
+    """`value` (JSON-like data for a page's script) with `visible_text` applied to every string in it."""
+    if isinstance(value, str):
+        return visible_text(value)
+    if isinstance(value, dict):
+        return {visible_data(k): visible_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [visible_data(v) for v in value]
+    return value
+
+
 def page_text(value: object) -> Markup:
     """`value` as inert page text; `Markup` (HTML built by benchgen itself) is returned unchanged."""
     if isinstance(value, Markup):
@@ -45,12 +65,12 @@ def page_text(value: object) -> Markup:
 @functools.lru_cache(maxsize=1 << 16)
 def _escape(text: str) -> Markup:
     """Memoised: a site prints the same provenance notes and names on hundreds of pages."""
-    return Markup(text.translate(_TABLE))
+    return Markup(visible_text(text).translate(_TABLE))
 
 
 def plain_text(value: object) -> str:
     """The original text behind `page_text`, for contexts with their own quoting (YAML front matter)."""
-    return html.unescape(str(value)) if isinstance(value, Markup) else str(value)
+    return visible_text(html.unescape(str(value)) if isinstance(value, Markup) else str(value))
 
 
 @jinja2.pass_environment

@@ -44,7 +44,8 @@ from benchgen.results.store import atomic_write_text, bulk_loading, read_result
 MIN_INDEXED_FILES = 500
 #: a file modified less than this before the listing is read but not indexed (coarse timestamps)
 SETTLE_NS = 2_000_000_000
-INDEX_FORMAT = 1
+#: 2: headers of results dated in the future are no longer valid (their files are refused)
+INDEX_FORMAT = 2
 
 
 @dataclass(slots=True)

@@ -15,6 +15,10 @@ from benchgen.registry.schema import implausible
 
 SCHEMA_VERSION = 1
 
+#: how far a result's date may lie after this machine's clock: clocks of two machines disagree
+#: by seconds when synchronised, by hours with a wrong time zone; a year ahead is not skew
+CLOCK_SKEW = dt.timedelta(days=1)
+
 #: ok: a figure the pages may show. failed: the measurement raised; `error` says why.
 #: unstable: a figure taken while the machine was contended or changed speed (evidence in
 #: details.contention): kept for the record, never a page's headline or a regression's basis.
@@ -65,6 +69,21 @@ class Provenance(BaseModel):
     machine: Machine
     date: dt.datetime = Field(description="UTC time the measurement finished")
     command: str | None = None
+
+    @field_validator("date")
+    @classmethod
+    def _not_in_the_future(cls, date: dt.datetime) -> dt.datetime:
+        """A measurement cannot have finished after now: a date beyond the clock skew two machines
+        may have is a wrong clock or an edited file, and a page would publish it as when the
+        number was measured."""
+        now = dt.datetime.now(dt.timezone.utc)
+        aware = date if date.tzinfo else date.replace(tzinfo=dt.timezone.utc)
+        if aware > now + CLOCK_SKEW:
+            raise ValueError(f"{aware.strftime('%Y-%m-%d %H:%M')} UTC is in the future (now "
+                             f"{now.strftime('%Y-%m-%d %H:%M')} UTC, and at most {CLOCK_SKEW.days} day of clock "
+                             "skew is allowed): the measuring machine's clock was wrong, or the file was edited; "
+                             "set that machine's clock and re-run the measurement, or delete the file")
+        return date
 
 
 class Result(BaseModel):

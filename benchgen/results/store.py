@@ -22,6 +22,7 @@ from benchgen.errors import ResultsError
 from benchgen.paths import DEFAULT_RESULTS_DIR
 from benchgen import __version__
 from benchgen.results.schema import SCHEMA_VERSION, Result
+from benchgen.schema_errors import one_line
 
 
 
@@ -55,9 +56,15 @@ def read_result(path: Path) -> Result:
             data = parse_json(handle.read())
         _check_version(path, data)
         return Result.model_validate(data)
-    except (json.JSONDecodeError, ValidationError, UnicodeDecodeError) as exc:
+    except ValidationError as exc:
+        raise ResultsError(one_line(exc, path, Result, RESULT_FIX)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path}: not a valid benchgen result ({exc.__class__.__name__}: {exc}); "
-                           "delete it or re-run the measurement") from None
+                           f"{RESULT_FIX}") from None
+
+
+#: what to do about a result file benchgen cannot read: it is written by benchgen, never by hand
+RESULT_FIX = "delete it or re-run the measurement"
 
 
 def parse_json(text: str):

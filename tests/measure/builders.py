@@ -68,14 +68,18 @@ def build_synthetic_coco(root: Path, seed: int = 0) -> SyntheticCoco:
     return SyntheticCoco(root, images_dir, path, data)
 
 
-def build_tiny_yolox_onnx(path: Path, input_size: int = 32, seed: int = 0) -> Path:
+def build_tiny_yolox_onnx(path: Path, input_size: int = 32, seed: int = 0, channels: int = 3,
+                          batch: int | str = 1) -> Path:
     """A YOLOX-shaped model: (1, 3, S, S) -> (1, rows, 85) for strides 8/16/32, sigmoid scores.
 
     Pooling + a fixed random matrix keep it tiny while the output depends on the image.
+    `channels` and `batch` (a name for a dynamic batch) make a file whose image input benchgen
+    cannot feed, as a bring-your-own export for grey images would be.
     """
     rows = sum((input_size // s) ** 2 for s in (8, 16, 32))
     rng = np.random.default_rng(seed)
-    weight = numpy_helper.from_array((rng.standard_normal((3, rows * 85)) * 0.01).astype(np.float32), "weight")
+    weight = numpy_helper.from_array((rng.standard_normal((channels, rows * 85)) * 0.01).astype(np.float32),
+                                     "weight")
     shape = numpy_helper.from_array(np.array([1, rows, 85], dtype=np.int64), "shape")
     nodes = [
         helper.make_node("GlobalAveragePool", ["images"], ["pooled"]),
@@ -84,7 +88,7 @@ def build_tiny_yolox_onnx(path: Path, input_size: int = 32, seed: int = 0) -> Pa
         helper.make_node("Reshape", ["mixed", "shape"], ["logits"]),
         helper.make_node("Sigmoid", ["logits"], ["output"]),
     ]
-    image = helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, input_size, input_size])
+    image = helper.make_tensor_value_info("images", TensorProto.FLOAT, [batch, channels, input_size, input_size])
     output = helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, rows, 85])
     graph = helper.make_graph(nodes, "tiny-yolox", [image], [output], initializer=[weight, shape])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])

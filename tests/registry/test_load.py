@@ -37,7 +37,7 @@ def test_missing_key_names_file_and_key(tmp_path):
     doc = family_doc("alpha", "Alpha", [variant_doc("alpha-s", "s", 40, 2, 10)])
     del doc["name"]
     message = _error(tmp_path, doc)
-    assert "bad.yaml" in message and "name" in message and "Field required" in message
+    assert "bad.yaml: name: required key missing; add it" in message
 
 
 def test_nested_key_path_is_named(tmp_path):

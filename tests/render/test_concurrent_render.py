@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from benchgen.locks import exclusive
+from benchgen.render.generated_files import MANIFEST
 from tests.conftest import REPO, two_family_docs, write_registry
 
 
@@ -36,4 +37,5 @@ def test_two_renders_at_once_both_succeed(tmp_path):
         procs = [_render(registry, docs, tmp_path / "results") for _ in range(2)]
         outcomes = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
         assert [code for _, _, code in outcomes] == [0, 0], outcomes
-    assert sorted(p.name for p in docs.iterdir()) == ["assets", "compare", "families", "index.md", "leaderboard.md"]
+    assert sorted(p.name for p in docs.iterdir()) == [MANIFEST, "assets", "compare", "families", "index.md",
+                                                     "leaderboard.md"]

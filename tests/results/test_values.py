@@ -3,6 +3,7 @@ registry figure: each is an error naming the file and the field."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -87,3 +88,33 @@ def test_every_metric_has_a_plausible_range():
     from benchgen.registry.schema import METRICS, PLAUSIBLE
 
     assert set(PLAUSIBLE) == set(METRICS)
+
+
+def _dated(tmp_path, date: str):
+    path = write_result(make_result("alpha-s", "size", {"params_m": 1.0, "flops_g": 1.0}), tmp_path)
+    doc = json.loads(path.read_text())
+    doc["provenance"]["date"] = date
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_a_result_dated_in_the_future_is_refused_naming_the_file_and_the_fix(tmp_path):
+    path = _dated(tmp_path, "2999-01-01T00:00:00Z")
+    with pytest.raises(ResultsError) as info:
+        read_result(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: provenance.date: 2999-01-01 00:00 UTC is in the future")
+    assert "set that machine's clock and re-run the measurement, or delete the file" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("ahead, refused", [(dt.timedelta(hours=23), False), (dt.timedelta(hours=25), True)])
+def test_a_clock_skew_of_up_to_a_day_is_allowed(tmp_path, ahead, refused):
+    when = dt.datetime.now(dt.timezone.utc) + ahead
+    for text in (when.isoformat(), when.replace(tzinfo=None).isoformat()):  # a naive date is UTC
+        path = _dated(tmp_path, text)
+        if refused:
+            with pytest.raises(ResultsError, match="in the future"):
+                read_result(path)
+        else:
+            assert read_result(path).provenance.date.year == when.year
