@@ -200,6 +200,8 @@ def distances(logits: np.ndarray, bins: int) -> np.ndarray:
 
 def _top_k_per_class(cls_idx: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
     """Mask of the candidates among the k best of their class (PaddleDetection's nms_top_k)."""
+    if not len(cls_idx) or np.bincount(cls_idx).max() <= k:
+        return np.ones(len(cls_idx), dtype=bool)
     order = np.lexsort((-scores, cls_idx))
     sorted_cls = cls_idx[order]
     starts = np.searchsorted(sorted_cls, sorted_cls, side="left")
