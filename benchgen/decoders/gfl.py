@@ -312,5 +312,8 @@ def recognise(info: OnnxInfo, input_size: int) -> bool:
 
 
 DECODER = DecoderSpec("gfl", "GFL distribution head (NanoDet, PP-PicoDet): per-stride (1, N, C) class and "
-                      "(1, N, 4 x bins) box maps, paired by shape; NMS after; NanoDet BGR warp, PicoDet RGB stretch",
+                      "(1, N, 4 x bins) box maps, paired by shape; NMS after. Preprocess below is NanoDet's; "
+                      "PicoDet's is RGB, /255, cubic stretch, ImageNet mean/std. Options left None take the "
+                      "format's own (NanoDet: score > 0.05, top 1000 per level; PicoDet: > 0.025, 1000 per class; "
+                      "both IoU 0.6, 100 boxes)",
                       NANODET, build, OPTIONS, check, recognise)
