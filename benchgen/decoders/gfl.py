@@ -219,7 +219,8 @@ def make_decode(settings: dict, input_size: int, names: Sequence[str]):
         arrays = [np.asarray(o) for o in outputs]
         shapes = tuple(a.shape for a in arrays)
         if shapes not in cache:
-            cache[shapes] = layout(shapes, names, input_size, settings["num_classes"], strides)
+            labels = list(names) if len(names) == len(shapes) else [f"output {i}" for i in range(len(shapes))]
+            cache[shapes] = layout(shapes, labels, input_size, settings["num_classes"], strides)
         plan = cache[shapes]
         all_boxes, all_scores = [], []
         for level in plan.levels:

@@ -247,3 +247,18 @@ def test_the_shared_exports_are_recognised(path, fmt, levels):
     assert detect_decoder(info, SIZE) == "gfl"
     assert detect_format([t.name for t in info.outputs]) == fmt
     assert len(layout([t.shape for t in info.outputs], [t.name for t in info.outputs], SIZE, 80).levels) == levels
+
+
+def test_a_pipeline_built_without_a_file_pairs_the_runtime_outputs(one_image):
+    """Dynamic or unknown output shapes: the layout comes from the arrays the session returns."""
+    from benchgen.decoders import make_pipeline
+    from benchgen.pipeline import ImageMeta
+
+    pipeline = make_pipeline("gfl", SIZE, options={"format": "picodet"})
+    _, truth = one_image
+    cls, box = gfl_maps(truth, STRETCH, (8, 16, 32))
+    outputs = [box[32][None], cls[8][None], cls[32][None], box[8][None], box[16][None], cls[16][None]]
+    found = pipeline.postprocess(outputs, ImageMeta(640, 480, 0.5, SIZE / 480))
+    assert len(found.scores) == 4
+    with pytest.raises(ValueError, match=r"cannot pair class and box maps by shape: 1 outputs have 400 rows \(output 4\)"):
+        pipeline.postprocess(outputs[1:], ImageMeta(640, 480, 0.5, SIZE / 480))
