@@ -25,6 +25,9 @@ class BuildContext:
     class_map: Any  # None (decoder default), "coco80", "coco-ids" or a list of COCO ids
     options: dict[str, Any]  # the decoder's option defaults overridden by decoder_options
     info: OnnxInfo | None = None  # None only where a pipeline is built without a file (unit tests)
+    #: the registry's preprocess block as given, for a decoder whose default convention depends on
+    #: the file (gfl: NanoDet's or PicoDet's) and so must apply the overrides to its own choice
+    overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class DecoderSpec:
     def context(self, input_size: int, preprocess: dict | None = None, class_map: Any = None,
                 options: dict | None = None, info: OnnxInfo | None = None) -> BuildContext:
         return BuildContext(input_size, self.convention.override(preprocess or {}), class_map,
-                            {**self.options, **(options or {})}, info)
+                            {**self.options, **(options or {})}, info, dict(preprocess or {}))
 
     def unknown_options(self, options: dict) -> list[str]:
         return sorted(set(options) - set(self.options))

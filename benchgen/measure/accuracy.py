@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchgen.errors import BenchgenError, DatasetError
+from benchgen.measure.bootstrap import bootstrap_map
 from benchgen.measure.coco_eval import engine_label, score_detections
 from benchgen.measure.dataset import load_dataset
 from benchgen.measure.inference import cache_key, detect
@@ -46,10 +47,13 @@ def evaluate_accuracy(variant_id: str, images_dir: Path | None = None, annotatio
     run = detect(lambda: make_runner(backend, model.onnx_path, input_size=model.variant.input_size),
                  model.pipeline, dataset, key, material, use_cache=use_cache, workers=workers, progress=progress)
     score = score_detections(dataset.coco, run.results, run.image_ids)
+    # how far another draw of as many images could move the figure (benchgen.measure.bootstrap)
+    interval = bootstrap_map(dataset.coco, run.results, run.image_ids)
     return Result(
         variant=model.variant.id,
         kind="accuracy",
         metrics={"map50_95": score.stats[0] * 100.0},
+        intervals={"map50_95": interval.as_dict()},
         details={
             "coco": score.named(),
             "coco_summary": score.summary.splitlines(),

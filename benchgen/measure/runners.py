@@ -54,6 +54,31 @@ def session_options(threads: int | None = None) -> tuple[ort.SessionOptions, dic
     return options, record
 
 
+def session_source(onnx_path: Path) -> str | bytes:
+    """The file's path, or, for an export that lists its initializers among the graph inputs (old
+    PyTorch exporters, paddle2onnx), the model with those inputs removed, serialised in memory.
+
+    ONNX Runtime warns once per such initializer (hundreds of lines for NanoDet-m) and, worse,
+    treats each as an input a caller may override, so it cannot constant-fold them: the session
+    would time a less optimised graph than the export's users get from any current tool. The
+    user's file is never modified; a model with external data is left as it is (its tensors are
+    found relative to the file, which bytes in memory lose).
+    """
+    import onnx
+
+    model = onnx.load(str(onnx_path), load_external_data=False)
+    graph = model.graph
+    initializers = {i.name for i in graph.initializer}
+    if not any(i.name in initializers for i in graph.input):
+        return str(onnx_path)
+    if any(i.data_location == onnx.TensorProto.EXTERNAL for i in graph.initializer):
+        return str(onnx_path)
+    real = [i for i in graph.input if i.name not in initializers]
+    del graph.input[:]
+    graph.input.extend(real)
+    return model.SerializeToString()
+
+
 def require_ort_cuda() -> None:
     if "CUDAExecutionProvider" not in ort.get_available_providers():
         raise BackendUnavailable("ort-cuda needs onnxruntime-gpu and an NVIDIA GPU; this onnxruntime offers "
@@ -67,7 +92,7 @@ class OrtRunner:
             require_ort_cuda()
             providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
         options, record = session_options(threads)
-        self.session = ort.InferenceSession(str(onnx_path), sess_options=options, providers=providers)
+        self.session = ort.InferenceSession(session_source(onnx_path), sess_options=options, providers=providers)
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.output_names = [o.name for o in self.session.get_outputs()]
         self.settings = {"backend": backend, **record}

@@ -61,6 +61,8 @@ def batched_nms(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, io
     class_ids = np.asarray(class_ids).reshape(-1)
     if not (len(boxes) == len(scores) == len(class_ids)):
         raise ValueError("boxes, scores and class_ids must have the same length")
+    if max_keep is not None and len(boxes) > max_keep:
+        return _top_kept(boxes, scores, class_ids, iou_threshold, max_keep)
     kept = []
     for cls in np.unique(class_ids):
         members = np.flatnonzero(class_ids == cls)
@@ -73,6 +75,40 @@ def batched_nms(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, io
     kept_all = np.sort(kept_all)
     kept_all = kept_all[np.argsort(-scores[kept_all], kind="stable")]
     return kept_all[:max_keep] if max_keep is not None else kept_all
+
+
+def _top_kept(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, iou_threshold: float,
+              max_keep: int) -> np.ndarray:
+    """batched_nms's first `max_keep` survivors from one greedy pass over all classes at once.
+
+    Per-class greedy NMS keeps a box when no earlier-kept box of its class overlaps it; walking all
+    candidates in the final order (descending score, lower index first) and testing only against
+    the same class makes the same decisions, in the output's order, so the pass can stop at
+    `max_keep` survivors. With a few thousand candidates over 80 classes (a GFL head at score
+    > 0.025) that is 100 steps instead of a full NMS of every class.
+    """
+    order = np.argsort(-scores, kind="stable")
+    sorted_classes = class_ids[order]
+    # positions (in `order`) of each class's candidates, ascending
+    grouped = np.argsort(sorted_classes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, sorted_classes[grouped][1:] != sorted_classes[grouped][:-1]])
+    members = dict(zip(sorted_classes[grouped][starts].tolist(), np.split(grouped, starts[1:])))
+    alive = np.ones(len(order), dtype=bool)
+    keep: list[int] = []
+    pos = 0
+    while len(keep) < max_keep:
+        while pos < len(order) and not alive[pos]:
+            pos += 1
+        if pos == len(order):
+            break
+        keep.append(int(order[pos]))
+        later = members[sorted_classes[pos].item()]
+        later = later[later > pos]
+        later = later[alive[later]]
+        if later.size:
+            alive[later[box_iou(boxes[order[pos]], boxes[order[later]]) > iou_threshold]] = False
+        pos += 1
+    return np.asarray(keep, dtype=np.int64)
 
 
 def multiclass_nms(boxes: np.ndarray, class_scores: np.ndarray, score_threshold: float, iou_threshold: float,

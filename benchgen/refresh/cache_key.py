@@ -27,8 +27,9 @@ DECODING_FIELDS = ("decoder", "preprocess", "class_map", "decoder_options")
 #: 3: interleaved rounds under the contention rule, with the calibration probe;
 #: accuracy 2: scored by faster-coco-eval instead of pycocotools - the same 12 numbers to 1e-6 in the
 #: oracle tests, but a result must name the engine that computed it, so each machine re-scores once,
-#: from its cached detections, and the engine's version is part of the key from now on)
-METHOD_VERSIONS = {"size": 1, "latency-cpu": 3, "latency-gpu": 1, "latency-torch-cuda": 1, "accuracy": 2}
+#: from its cached detections, and the engine's version is part of the key from now on;
+#: accuracy 3: the result carries the bootstrap interval of its mAP over the images (same mAP))
+METHOD_VERSIONS = {"size": 1, "latency-cpu": 3, "latency-gpu": 1, "latency-torch-cuda": 1, "accuracy": 3}
 
 
 def model_material(family: Family, variant: Variant, weights: Path | None, seed: int) -> dict[str, Any]:

@@ -81,8 +81,9 @@ class Preprocess(_Strict):
     where a model departs from the format it was exported in.
     """
 
-    resize: Literal["letterbox", "stretch"] | None = Field(
-        default=None, description="letterbox: keep the aspect ratio and pad; stretch: resize to the square input")
+    resize: Literal["letterbox", "stretch", "warp"] | None = Field(
+        default=None, description="letterbox: keep the aspect ratio and pad; stretch: resize to the square input; "
+                                  "warp: NanoDet's keep-ratio affine warp, centred at a sub-pixel offset")
     pad: Literal["center", "top-left"] | None = Field(default=None, description="where the letterboxed image sits")
     pad_value: int | None = Field(default=None, ge=0, le=255)
     channels: Literal["rgb", "bgr"] | None = None
@@ -90,6 +91,8 @@ class Preprocess(_Strict):
     mean: tuple[float, float, float] | None = Field(
         default=None, description="subtracted per channel (in the input's channel order and pixel range)")
     std: tuple[float, float, float] | None = Field(default=None, description="divides per channel, after mean")
+    interpolation: Literal["linear", "cubic"] | None = Field(
+        default=None, description="cv2 interpolation of the resize (PaddleDetection's interp 2 is cubic)")
 
 
 #: class index -> COCO category id: the 80 contiguous indices of most exports, or ids already

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from benchgen.registry.schema import METRICS
-from benchgen.render.claims import DEFAULT, ClaimRule, Point, comparable_accuracy, point
+from benchgen.render.claims import DEFAULT, ClaimRule, Point, accuracy_point, comparable_accuracy, point
 from benchgen.results.merge import Row, Table
 
 SCALE_NAMES = {"n": "nano", "t": "tiny", "s": "small", "m": "medium", "l": "large", "x": "extra-large"}
@@ -120,16 +120,17 @@ def accuracy_comparisons(table: Table, a: str, b: str, rule: ClaimRule = DEFAULT
         rows_b = [r for r in table.rows if r.family.id == b and r.variant.scale == scale]
         for ra in rows_a:
             for rb in rows_b:
-                ma, mb = comparable_accuracy(ra.cells["map50_95"]), comparable_accuracy(rb.cells["map50_95"])
-                if ma is None or mb is None:
+                qa, qb = accuracy_point(ra.cells["map50_95"]), accuracy_point(rb.cells["map50_95"])
+                if qa is None or qb is None or qa.basis != qb.basis:
                     continue
+                ma, mb = qa.value, qb.value
                 pa, pb = _value(ra, "params_m"), _value(rb, "params_m")
                 if not rule.comparable_size(pa, pb):
                     sizes = " and ".join(f"{r.variant.name} ({_fmt('params_m', p) if p else 'size unknown'})"
                                          for r, p in ((ra, pa), (rb, pb)))
                     comparisons.append(Comparison("accuracy", f"at the {tier} tier, {sizes}", reason="size"))
                     continue
-                verdict = rule.higher_accuracy(ma, mb)
+                verdict = rule.higher_accuracy(qa, qb)
                 if not verdict.winner:
                     comparisons.append(Comparison("accuracy", f"at the {tier} tier, {ra.variant.name} ({_ap(ma)} AP) "
                                                   f"and {rb.variant.name} ({_ap(mb)} AP)", reason=verdict.reason))

@@ -31,6 +31,9 @@ class Point:
     low: float | None
     high: float | None
     reported: bool = False
+    #: for an accuracy measured on a subset of val2017: the set it was measured on (only accuracies
+    #: of one set are compared); None for full-val2017 and published figures
+    basis: str | None = None
 
     @classmethod
     def exact(cls, value: float, reported: bool = False) -> "Point":
@@ -64,6 +67,27 @@ def point(cell: Cell) -> Point | None:
         return Point(value, None, None)
     rounds = (details.get("rounds") or {}).get("round_medians_ms") or []
     return Point(value, min(stats["ci_low"], value, *rounds), max(stats["ci_high"], value, *rounds))
+
+
+def accuracy_point(cell: Cell) -> Point | None:
+    """The cell's AP with its range, for an accuracy claim; None where it may enter none.
+
+    A measured AP carries its bootstrap interval over the images (benchgen.measure.bootstrap); one
+    measured on a subset of val2017 without an interval (results before accuracy method 3) is not
+    compared at all, and one with an interval only with accuracies measured on the same set.
+    Published figures count as exact.
+    """
+    value = cell.value
+    if value is None:
+        return None
+    if cell.origin != "measured" or cell.measured is None:
+        return Point.exact(value, reported=cell.origin == "reported")
+    subset = subset_size(cell.measured)
+    interval = cell.measured.intervals.get(cell.metric)
+    if interval is None:
+        return None if subset is not None else Point.exact(value)
+    basis = str(cell.measured.settings.get("dataset")) if subset is not None else None
+    return Point(value, interval.low, interval.high, basis=basis)
 
 
 def comparable_accuracy(cell: Cell) -> float | None:
@@ -104,10 +128,18 @@ class ClaimRule:
             return self.params_tie
         return self.reported_latency_tie if reported else self.latency_tie
 
-    def higher_accuracy(self, a: float, b: float) -> Verdict:
-        if abs(a - b) < self.ap_tie - _EPS:
+    def higher_accuracy(self, a: float | Point, b: float | Point) -> Verdict:
+        """An accuracy claim needs the gap beyond the tie threshold, both measured on one set (val2017
+        or the same subset of it), and, where an accuracy carries an interval, the two ranges apart."""
+        pa, pb = (x if isinstance(x, Point) else Point.exact(x) for x in (a, b))
+        if abs(pa.value - pb.value) < self.ap_tie - _EPS:
             return Verdict(0, "tie")
-        return Verdict(1 if a > b else -1)
+        if pa.basis != pb.basis:
+            return Verdict(0, "other set")
+        better, worse = (pa, pb) if pa.value > pb.value else (pb, pa)
+        if None not in (better.low, worse.high) and better.low <= worse.high + _EPS:
+            return Verdict(0, "overlap")
+        return Verdict(1 if better is pa else -1)
 
     def lower_cost(self, metric: str, a: Point, b: Point) -> Verdict:
         """A cost claim needs the gap beyond the tie threshold and the two ranges apart."""
@@ -129,8 +161,12 @@ class ClaimRule:
     def statement(self) -> str:
         """The rule in words, for the methodology page (which must contain it verbatim)."""
         return (
-            f"- Two accuracies less than {self.ap_tie:g} AP apart are a tie, never \"more accurate\". An "
-            f"accuracy measured on a subset of val2017 is never compared.\n"
+            f"- Two accuracies less than {self.ap_tie:g} AP apart are a tie, never \"more accurate\". A measured "
+            f"accuracy carries the bootstrap 95 % interval of its mAP over the images it was "
+            f"measured on; a difference with a measured accuracy is claimed only if, in addition, the two ranges "
+            f"(that interval, or a published figure itself) do not overlap. An accuracy measured on a subset of "
+            f"val2017 is compared only with one measured on the same subset, never with a published figure or "
+            f"with one measured on other images, and one that stored no interval is never compared.\n"
             f"- Two measured latencies within {self.latency_tie * 100:g} % of each other are a tie. A measured latency "
             f"is \"faster\" only if, in addition, its range (the 95 % interval of its median, widened to the "
             f"spread of its round medians) lies entirely below the other's; a measurement that stored no "

@@ -73,6 +73,16 @@ def _subset_of(dataset: str) -> int | None:
     return count if count is not None and count < FULL_VAL2017_IMAGES else None
 
 
+def interval_text(result: Result, metric: str) -> str | None:
+    """e.g. '95 % interval 21.5–30.7 (bootstrap over the images)', or None where the result stored none."""
+    interval = result.intervals.get(metric)
+    if interval is None:
+        return None
+    low, high = (number(metric, v, published=False) for v in (interval.low, interval.high))
+    how = " (bootstrap over the images)" if "bootstrap" in interval.method else f" ({interval.method})"
+    return f"{interval.level * 100:g} % interval {low}–{high}{how}"
+
+
 def _measurement_key(result: Result) -> tuple:
     settings = {k: v for k, v in result.settings.items() if k not in ("input_size", "onnx", "model")}
     return (result.provenance.machine.id, result.kind, result.provenance.git_commit,
@@ -93,9 +103,12 @@ def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
         if preferred is not None:
             view.beside = f"reported {number(cell.metric, preferred.value, published=True)}"
         subset = subset_size(cell.measured)
-        if subset is not None:
-            # an mAP on a few images is not the published full-val2017 figure: say so in plain sight
-            view.beside = f"on {subset} images" + (f"; {view.beside}" if view.beside else "")
+        interval = interval_text(cell.measured, cell.metric)
+        if subset is not None or interval:
+            # an mAP on a few images is not the published full-val2017 figure, and another draw of as
+            # many images would move it: say both in plain sight
+            said = [f"on {subset} images" if subset is not None else None, interval, view.beside]
+            view.beside = "; ".join(part for part in said if part)
         view.delta = result_delta(cell.metric, cell.previous, cell.measured)
         if cell.measured.settings.get("dataset"):
             view.title += f" on {cell.measured.settings['dataset']}"

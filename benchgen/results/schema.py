@@ -86,6 +86,28 @@ class Provenance(BaseModel):
         return date
 
 
+class MetricInterval(BaseModel):
+    """How far a headline figure could move: for an mAP on a subset, the bootstrap interval over its images."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    low: float = Field(description="lower end, in the metric's page units")
+    high: float
+    level: float = Field(default=0.95, gt=0, lt=1, description="coverage, e.g. 0.95")
+    method: str = Field(description="e.g. 'percentile bootstrap over images'")
+    resamples: int | None = Field(default=None, ge=1)
+    seed: int | None = None
+    images: int | None = Field(default=None, ge=1, description="images of the set the figure was measured on")
+    std: float | None = Field(default=None, description="standard deviation of the resampled values")
+    computed_from: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "MetricInterval":
+        if self.low > self.high:
+            raise ValueError(f"interval low {self.low} is above high {self.high}")
+        return self
+
+
 class Result(BaseModel):
     """One measurement, or the record of its failure."""
 
@@ -108,6 +130,10 @@ class Result(BaseModel):
     settings: dict[str, Any] = Field(
         default_factory=dict, description="what the measurement ran with: backend, input size, threads, dataset, ..."
     )
+    intervals: dict[str, MetricInterval] = Field(
+        default_factory=dict, description="uncertainty of headline metrics, by metric: an accuracy measured on a "
+        "subset carries the bootstrap interval of its map50_95 over the subset's images (results before accuracy "
+        "method 3 have none)")
     cache_key: str | None = Field(default=None, description="hash of everything the result depends on")
     error: str | None = None
     provenance: Provenance
@@ -128,6 +154,9 @@ class Result(BaseModel):
         strays = [m for m in self.metrics if METRIC_KINDS[m] != self.kind]
         if strays:
             raise ValueError(f"metrics {', '.join(strays)} do not belong to a {self.kind} result")
+        loose = [m for m in self.intervals if m not in self.metrics]
+        if loose:
+            raise ValueError(f"intervals {', '.join(loose)} belong to no metric of this result")
         weights = str(self.settings.get("weights", ""))
         if self.kind == "accuracy" and self.status == "ok" and weights.startswith("random"):
             raise ValueError(f"an accuracy result with weights {weights!r}: the mAP of fixed-seed random weights "

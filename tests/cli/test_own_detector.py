@@ -121,3 +121,24 @@ def test_shared_ultralytics_exports_size_latency_and_eval_run_cleanly(tmp_path, 
     # shared/README.md: 3,189,086 values in all initializers, of which 25 int64 shape values and one scalar
     assert v8n_size.details["params"] == 3_189_086 - 26
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path, fmt", [("nanodet-m/nanodet_m_320.onnx", "nanodet"),
+                                       ("picodet-s/picodet_s_320_coco.onnx", "picodet")])
+def test_five_lines_register_a_real_nanodet_or_picodet_export_and_eval_scores_it(tmp_path, capsys, path, fmt):
+    """The real COCO-trained exports, from five lines (decoder auto): they must find objects on real images."""
+    onnx_path = SHARED / "models" / path
+    if not onnx_path.exists():
+        pytest.skip(f"../shared/models/{path} is not on this machine")
+    mine = five_line_registry(tmp_path / "mine", onnx_path, 320)
+    results = tmp_path / "results"
+    assert main(["eval", "mine-a", "--registry", str(mine), "--results", str(results), "--max-images", "6",
+                 "--no-progress", "--json"]) == 0
+    capsys.readouterr()
+    (result,) = load_results(results)
+    assert result.settings["decoder"] == "gfl" and result.settings["format"] == fmt
+    # a broken decode scores near 0 on real images; the conventions themselves are held by the oracles
+    # (trained models are forgiving: NanoDet-m fed RGB lost 0.7 AP on these 6 images)
+    assert result.metrics["map50_95"] > 10
+    interval = result.intervals["map50_95"]
+    assert interval.images == 6 and interval.low <= result.metrics["map50_95"] <= interval.high

@@ -109,3 +109,18 @@ def test_multiclass_threshold_per_class_nms_and_top_k():
 
     _, s_top, c_top = multiclass_nms(boxes, class_scores, 0.05, 0.7, 2)
     assert c_top.tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_capped_single_pass_equals_per_class_nms_then_the_top(seed):
+    """batched_nms with max_keep walks all classes at once and stops early; it must keep what
+    per-class NMS, sorted and cut at max_keep, keeps (ties in score included)."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    xy = rng.uniform(0, 300, (n, 2))
+    boxes = np.concatenate([xy, xy + rng.uniform(5, 80, (n, 2))], axis=1).astype(np.float32)
+    scores = np.round(rng.uniform(0, 1, n), 2).astype(np.float32)  # many ties
+    classes = rng.integers(0, 80, n)
+    full = batched_nms(boxes, scores, classes, 0.6)
+    for cap in (1, 100, 300, len(full), n):
+        assert batched_nms(boxes, scores, classes, 0.6, max_keep=cap).tolist() == full[:cap].tolist()

@@ -8,7 +8,10 @@ from benchgen.render.analysis import analyse_pair
 from benchgen.render.claims import DEFAULT, Point
 from benchgen.render.pages import SiteRenderer
 from benchgen.results.merge import build_table
+from benchgen.results.schema import MetricInterval
 from tests.conftest import MACHINE, REPO, family_doc, make_result, variant_doc
+
+TINY80 = "coco-val2017-tiny80/val2017 (80 images)"
 
 
 def _timed(variant, ms, low, high):
@@ -60,6 +63,25 @@ def test_tier_pairs_are_capped_by_parameter_ratio():
     assert DEFAULT.comparable_size(10.0, 24.9) and DEFAULT.comparable_size(24.9, 10.0)
     assert not DEFAULT.comparable_size(10.0, 25.1)
     assert not DEFAULT.comparable_size(None, 10.0)
+
+
+def test_accuracies_with_intervals_need_the_gap_and_the_ranges_apart():
+    assert DEFAULT.higher_accuracy(Point(30.0, 27.0, 33.0, basis=TINY80), Point(25.0, 21.0, 29.0, basis=TINY80)) \
+        .reason == "overlap"
+    assert DEFAULT.higher_accuracy(Point(30.0, 29.5, 33.0, basis=TINY80), Point(25.0, 21.0, 29.0, basis=TINY80)) \
+        .winner == 1
+    assert DEFAULT.higher_accuracy(Point(25.0, 21.0, 29.0, basis=TINY80), Point(30.0, 29.5, 33.0, basis=TINY80)) \
+        .winner == -1
+    assert DEFAULT.higher_accuracy(Point(30.2, 29.0, 31.0, basis=TINY80), Point(30.0, 29.0, 31.0, basis=TINY80)) \
+        .reason == "tie"
+    # a subset figure against a published (val2017) one, or against another subset: never
+    assert DEFAULT.higher_accuracy(Point(40.0, 39.0, 41.0, basis=TINY80), Point.exact(30.0, reported=True)) \
+        .reason == "other set"
+    assert DEFAULT.higher_accuracy(Point(40.0, 39.0, 41.0, basis=TINY80), Point(30.0, 29.0, 31.0, basis="x")) \
+        .reason == "other set"
+    # a full-val2017 measurement whose interval reaches a published figure makes no claim either
+    assert DEFAULT.higher_accuracy(Point(40.0, 39.4, 40.6), Point.exact(39.5, reported=True)).reason == "overlap"
+    assert DEFAULT.higher_accuracy(Point(40.0, 39.6, 40.4), Point.exact(39.5, reported=True)).winner == 1
 
 
 def test_methodology_page_states_the_rule():
@@ -250,3 +272,36 @@ def test_rendered_pages_state_no_difference_the_rule_rejects(make_registry):
             stated = conclusion.strip().splitlines()[0].strip()
             assert stated and all(s in summaries for s in re.split(r"(?<=\.) (?=[A-Z])", stated)), path
     assert seen["claims"] and seen["ties"] and seen["not separable"], seen
+
+
+def _measured_ap(variant, ap, low=None, high=None, dataset=TINY80):
+    result = make_result(variant, "accuracy", {"map50_95": ap}, settings={"backend": "ort-cpu", "dataset": dataset})
+    if low is not None:
+        result.intervals = {"map50_95": MetricInterval(low=low, high=high, method="percentile bootstrap over images",
+                                                       resamples=300, seed=0, images=80)}
+    return result
+
+
+def _accuracy_lines(make_registry, results):
+    return _lines(_analysis(make_registry, [variant_doc("alpha-s", "s", 40.0, 2.0, 10.0)],
+                            [variant_doc("beta-s", "s", 41.0, 2.0, 10.0)], results, MACHINE).sections["accuracy"])
+
+
+def test_two_models_measured_on_one_subset_are_compared_only_when_their_intervals_are_apart(make_registry):
+    overlapping = _accuracy_lines(make_registry, [_measured_ap("alpha-s", 30.0, 26.0, 34.0),
+                                                  _measured_ap("beta-s", 25.0, 21.0, 29.0)])
+    assert overlapping == ["No claim, the difference lies inside the measurements' ranges or the ±0.5 AP accuracy "
+                           "band: at the small tier, ALPHA-S (30.0 AP) and BETA-S (25.0 AP)."]
+    apart = _accuracy_lines(make_registry, [_measured_ap("alpha-s", 30.0, 29.5, 34.0),
+                                            _measured_ap("beta-s", 25.0, 21.0, 29.0)])
+    assert "At the small tier, ALPHA-S (30.0 AP) is 5.0 AP more accurate than BETA-S (25.0 AP)." in apart
+
+
+def test_a_subset_accuracy_is_never_held_against_a_published_one_or_one_without_an_interval(make_registry):
+    against_reported = _accuracy_lines(make_registry, [_measured_ap("alpha-s", 30.0, 29.5, 34.0)])
+    without_interval = _accuracy_lines(make_registry, [_measured_ap("alpha-s", 30.0, 29.5, 34.0),
+                                                       _measured_ap("beta-s", 20.0)])
+    other_subset = _accuracy_lines(make_registry, [_measured_ap("alpha-s", 30.0, 29.5, 34.0),
+                                                   _measured_ap("beta-s", 20.0, 18.0, 22.0, "mine (17 images)")])
+    for lines in (against_reported, without_interval, other_subset):
+        assert not any("ALPHA-S" in line for line in lines), lines

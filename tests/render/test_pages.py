@@ -115,6 +115,20 @@ def test_accuracy_measured_on_a_subset_says_so_beside_the_value(make_registry):
     assert "images" not in full.split("bg-beside")[-1] and "reported 43.0" in full
 
 
+def test_a_measured_accuracy_shows_its_subset_size_and_bootstrap_interval_on_every_page(make_registry):
+    from benchgen.results.schema import MetricInterval
+
+    result = make_result("alpha-s", "accuracy", {"map50_95": 39.0},
+                         settings={"dataset": "coco-val2017-tiny80/val2017 (80 images)"})
+    result.intervals = {"map50_95": MetricInterval(low=34.62, high=43.5, method="percentile bootstrap over images",
+                                                   resamples=300, seed=0, images=80)}
+    files = SiteRenderer(make_registry(), [result]).files()
+    for path in ("compare/alpha-vs-beta.md", "families/alpha.md", "leaderboard.md"):
+        cell = _cells(_row(files[path], "alpha-s"))[0]
+        assert "39.0" in cell, path
+        assert "on 80 images; 95 % interval 34.6–43.5 (bootstrap over the images); reported 40.0" in cell, path
+
+
 def _unstable(variant: str, value: float, when):
     result = make_result(variant, "latency-cpu", {"latency_cpu_ms": value}, when=when, status="ok")
     return result.model_copy(update={"status": "unstable", "details": {

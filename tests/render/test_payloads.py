@@ -124,6 +124,9 @@ def _sample(value_type, base: dict):
         return typing.get_args(value_type)[0]
     if value_type in (int, float, bool):
         return value_type(1)
+    if _is_model(value_type):  # its required fields, each a sample
+        return {name: _sample(field.annotation, {}) for name, field in value_type.model_fields.items()
+                if field.is_required()}
     raise AssertionError(f"the payload test has no sample {value_type!r} value; teach _sample about it")
 
 

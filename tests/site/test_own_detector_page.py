@@ -29,6 +29,10 @@ def stand_in(path, fmt: str, size: int):
     if fmt == "detr":
         return constant_onnx(path, {"pred_logits": np.zeros((1, 100, 92), np.float32),
                                     "pred_boxes": np.zeros((1, 100, 4), np.float32)}, size)
+    if fmt == "gfl":  # NanoDet's names: a class and a distribution map per stride
+        return constant_onnx(path, {name: np.zeros((1, (size // s) ** 2, width), np.float32)
+                                    for s in (8, 16, 32) for name, width in
+                                    ((f"cls_pred_stride_{s}", 80), (f"dis_pred_stride_{s}", 32))}, size)
     outputs = {"labels": np.zeros((1, 300), np.int64), "boxes": np.zeros((1, 300, 4), np.float32),
                "scores": np.zeros((1, 300), np.float32)}
     if fmt == "nms-in-graph":
