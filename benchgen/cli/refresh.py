@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
 def _refresh(args: argparse.Namespace, registry, console: Console, started: float) -> int:
     results = load_headers(args.results)  # full results are read only where a measurement needs one
     machines = available_backends(args.backend, console)
-    jobs = plan(registry, results, machines, only=args.only, backends=list(machines), force=args.force,
+    jobs = plan(registry, results, machines, only=args.only, all_variants=args.all, backends=list(machines),
+                force=args.force,
                 weights_dir=args.weights_dir, seed=args.seed, images=args.images, annotations=args.annotations)
     stale = [j for j in jobs if j.stale]
     for variant_id, reason in dict.fromkeys((j.variant.id, j.reason) for j in jobs if j.unavailable):
@@ -110,7 +111,10 @@ def register(subparsers) -> None:
                     "benchgen version), keep every result, then render the site.")
     add_site_arguments(parser)
     parser.add_argument("--only", action="append", metavar="ID",
-                        help="family or variant id (repeatable); default: the whole registry")
+                        help="family or variant id (repeatable); default: every variant benchgen builds itself or "
+                             "reads from a file, and the smallest size of each provider-built family")
+    parser.add_argument("--all", action="store_true",
+                        help="every measurable variant, all sizes of the provider-built families included")
     parser.add_argument("--backend", action="append", choices=sorted(BACKEND_KINDS),
                         help="backend to measure with (repeatable); default: every backend available here")
     parser.add_argument("--dry-run", action="store_true", help="list what would run and why, measure nothing")
