@@ -16,6 +16,8 @@ from benchgen.cli.registry_args import registry_from_args
 from benchgen.errors import BackendUnavailable
 from benchgen.locks import exclusive
 from benchgen.refresh.plan import BACKEND_KINDS, plan
+
+MEASUREMENT_KINDS = sorted({k for kinds in BACKEND_KINDS.values() for k in kinds} | {"accuracy"})
 from benchgen.refresh.run import Options, execute
 from benchgen.results.provenance import current_machine
 from benchgen.results.index import load_headers
@@ -70,6 +72,8 @@ def _refresh(args: argparse.Namespace, registry, console: Console, started: floa
     jobs = plan(registry, results, machines, only=args.only, all_variants=args.all, backends=list(machines),
                 force=args.force,
                 weights_dir=args.weights_dir, seed=args.seed, images=args.images, annotations=args.annotations)
+    if args.kind:
+        jobs = [j for j in jobs if j.kind in args.kind]
     stale = [j for j in jobs if j.stale]
     for variant_id, reason in dict.fromkeys((j.variant.id, j.reason) for j in jobs if j.unavailable):
         console.print(f"skipping {variant_id}: {escape(reason)}")
@@ -117,6 +121,9 @@ def register(subparsers) -> None:
                         help="every measurable variant, all sizes of the provider-built families included")
     parser.add_argument("--backend", action="append", choices=sorted(BACKEND_KINDS),
                         help="backend to measure with (repeatable); default: every backend available here")
+    parser.add_argument("--kind", action="append", choices=MEASUREMENT_KINDS,
+                        help="measurement kind (repeatable), e.g. size alone: params and FLOPs, which do not depend "
+                             "on the machine's load; default: every kind")
     parser.add_argument("--dry-run", action="store_true", help="list what would run and why, measure nothing")
     parser.add_argument("--force", action="store_true", help="re-measure even what is up to date")
     parser.add_argument("--weights-dir", type=Path, default=None,
