@@ -299,6 +299,10 @@ class Family(_Decoding):
                 raise ValueError(f"{variant.id}: built by provider {build.provider!r} but no build.config names "
                                  "its official config (e.g. build: {config: yolo11n.yaml})")
 
+    def provider_built(self) -> list["Variant"]:
+        """The variants a provider builds (the pages' note lists them)."""
+        return [v for v in self.variants if self.builds(v) is not None]
+
     def builds(self, variant: "Variant") -> Build | None:
         """The variant's effective provider build (variant over family), or None where no provider builds it."""
         if variant.reported_only:

@@ -202,3 +202,18 @@ def test_registry_errors_name_the_file_and_the_fix(tmp_path, fake_provider):
     assert "both onnx and a provider build" in error([variant("fake-n", "n", "a.cfg", onnx="x.onnx")])
     assert "needs at least one reported figure" in error([{**variant("fake-n", "n", None, reported_only=True),
                                                            "reported": {}}])
+
+
+def test_refresh_all_and_kind_on_the_command_line(tmp_path, fake_provider, capsys):
+    from benchgen.cli import main
+
+    registry_dir = write_family(tmp_path / "registry", [variant("fake-n", "n", "fake-n.cfg"),
+                                                        variant("fake-s", "s", "fake-s.cfg")])
+    base = ["refresh", "--dry-run", "--registry", str(registry_dir), "--no-builtin", "--backend", "ort-cpu",
+            "--results", str(tmp_path / "results")]
+    assert main(base) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("run ")]
+    assert [line.split()[1:3] for line in lines] == [["fake-n", "size"], ["fake-n", "latency-cpu"]]
+    assert main([*base, "--all", "--kind", "size"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("run ")]
+    assert [line.split()[1:3] for line in lines] == [["fake-n", "size"], ["fake-s", "size"]]
