@@ -111,7 +111,8 @@ def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
         view.disagreement = notes.add(
             "disagreement", (variant_id, cell.metric, "measured"),
             f"{variant_id} {METRICS[cell.metric]['label']}: benchgen's count from the exported graph, "
-            f"{cell.measured.metrics[cell.metric]:.3g}, differs from the published {preferred.value:g} "
+            f"{cell.measured.metrics[cell.metric]:.3g}, differs from the published "
+            f"{number(cell.metric, preferred.value, published=True)} "
             f"({preferred.source_name}) by {mismatch * 100:+.1f} %, beyond the "
             f"{MEASURED_TOLERANCES[cell.metric] * 100:.0f} % a graph count of the same architecture should need"
             + (f"; published {discrepancy.describe()}" if discrepancy is not None else ""), variant_id)

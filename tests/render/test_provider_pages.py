@@ -21,7 +21,7 @@ def test_a_measured_param_count_beyond_3_percent_of_the_published_one_is_shown_w
     assert "reported 20.0" in far and "bg-mark-disagreement" in far
     note = re.search(r'class="bg-mark bg-mark-disagreement" href="#(bg-note-\d+)"', far).group(1)
     text = re.search(rf'<li id="{note}".*?</li>', page, re.S).group(0)
-    assert "differs from the published 20 (Paper) by +5.0 %" in text and "3 %" in text
+    assert "differs from the published 20.0 (Paper) by +5.0 %" in text and "3 %" in text
 
 
 def test_provider_families_say_how_they_are_built_and_how_to_install_the_provider():
