@@ -20,6 +20,11 @@ def run(args: argparse.Namespace) -> int:
     if family.reported_only:
         raise BenchgenError(f"{variant.id}: family {family.id} is reported only; benchgen has no implementation "
                             "of its architecture to export")
+    if family.builds(variant) is not None:
+        return _provider_export(args, family, variant)
+    if variant.reported_only:
+        raise BenchgenError(f"{variant.id}: listed with its published figures only (reported_only: true); "
+                            "benchgen cannot build it")
     if family.implementation is None:
         raise BenchgenError(f"{variant.id} is a bring-your-own ONNX entry ({variant.onnx}); there is nothing to export")
     if args.weights is not None and not args.weights.is_file():
@@ -30,6 +35,24 @@ def run(args: argparse.Namespace) -> int:
     module.export_onnx(variant.id, args.output, weights=args.weights, seed=args.seed)
     source = f"weights {args.weights}" if args.weights else f"fixed-seed random weights (seed {args.seed})"
     print(f"wrote {args.output} ({variant.name}, {source})")
+    return 0
+
+
+def _provider_export(args: argparse.Namespace, family, variant) -> int:
+    """A provider-built variant: the provider's (cached) export, copied to --output."""
+    import shutil
+
+    from benchgen.providers.build import provider_onnx
+
+    if args.weights is not None:
+        raise BenchgenError(f"{variant.id} is built by a provider with fixed-seed weights; --weights applies only to "
+                            "families benchgen implements itself")
+    writable_file(args.output, "--output")
+    path, facts = provider_onnx(family, variant, args.seed)
+    shutil.copyfile(path, args.output)
+    package = " ".join(filter(None, [facts["provider"], (facts.get("versions") or {}).get(facts["provider"])]))
+    print(f"wrote {args.output} ({variant.name}, built by {package} from {facts['config']}, fixed-seed random weights "
+          f"(seed {args.seed}))")
     return 0
 
 

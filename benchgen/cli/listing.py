@@ -22,8 +22,11 @@ def decoder_of(family: Family, variant: Variant) -> str:
     """`implementation X` for families benchgen exports; the decoder (auto resolved where the file exists)."""
     if family.implementation is not None:
         return f"implementation {family.implementation}"
-    if family.reported_only:
+    if family.reported_only or variant.reported_only:
         return "reported only (not measured)"
+    build = family.builds(variant)
+    if build is not None:
+        return f"provider {build.provider} ({build.config})"
     from benchgen.decoders.resolve import resolve_name
     from benchgen.registry.decoder_check import onnx_path_if_present
 
@@ -55,7 +58,7 @@ def listing(registry: Registry, results: list[Result]) -> list[dict]:
         for variant in family.variants:
             rows.append({"family": family.id, "family_name": family.name, "variant": variant.id,
                          "name": variant.name, "input_size": variant.input_size, "onnx": variant.onnx,
-                         "reported_only": family.reported_only,
+                         "reported_only": family.reported_only or variant.reported_only,
                          "decoder": decoder_of(family, variant), "registry_file": registry.sources.get(family.id),
                          "measured": measured(results, variant.id)})
     return rows

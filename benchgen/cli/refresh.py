@@ -21,6 +21,8 @@ from benchgen.refresh.run import Options, execute
 from benchgen.results.provenance import current_machine
 from benchgen.results.index import load_headers
 
+MEASUREMENT_KINDS = sorted({k for kinds in BACKEND_KINDS.values() for k in kinds} | {"accuracy"})
+
 
 def available_backends(requested: list[str] | None, console: Console) -> dict[str, str]:
     """backend -> machine id the results belong to. TensorRT only where an NVIDIA GPU and the extra answer,
@@ -68,8 +70,11 @@ def run(args: argparse.Namespace) -> int:
 def _refresh(args: argparse.Namespace, registry, console: Console, started: float) -> int:
     results = load_headers(args.results)  # full results are read only where a measurement needs one
     machines = available_backends(args.backend, console)
-    jobs = plan(registry, results, machines, only=args.only, backends=list(machines), force=args.force,
+    jobs = plan(registry, results, machines, only=args.only, all_variants=args.all, backends=list(machines),
+                force=args.force,
                 weights_dir=args.weights_dir, seed=args.seed, images=args.images, annotations=args.annotations)
+    if args.kind:
+        jobs = [j for j in jobs if j.kind in args.kind]
     held = apply_backoff(jobs, retry=args.retry_unstable or args.force or args.allow_busy)
     stale = [j for j in jobs if j.stale]
     for variant_id, reason in dict.fromkeys((j.variant.id, j.reason) for j in jobs if j.unavailable):
@@ -118,9 +123,15 @@ def register(subparsers) -> None:
                     "benchgen version), keep every result, then render the site.")
     add_site_arguments(parser)
     parser.add_argument("--only", action="append", metavar="ID",
-                        help="family or variant id (repeatable); default: the whole registry")
+                        help="family or variant id (repeatable); default: every variant benchgen builds itself or "
+                             "reads from a file, and the smallest size of each provider-built family")
+    parser.add_argument("--all", action="store_true",
+                        help="every measurable variant, all sizes of the provider-built families included")
     parser.add_argument("--backend", action="append", choices=sorted(BACKEND_KINDS),
                         help="backend to measure with (repeatable); default: every backend available here")
+    parser.add_argument("--kind", action="append", choices=MEASUREMENT_KINDS,
+                        help="measurement kind (repeatable), e.g. size alone: params and FLOPs, which do not depend "
+                             "on the machine's load; default: every kind")
     parser.add_argument("--dry-run", action="store_true", help="list what would run and why, measure nothing")
     parser.add_argument("--force", action="store_true", help="re-measure even what is up to date")
     parser.add_argument("--weights-dir", type=Path, default=None,

@@ -32,6 +32,9 @@ def evaluate_accuracy(variant_id: str, images_dir: Path | None = None, annotatio
     if backend not in BACKENDS:
         raise BenchgenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     family, variant = lookup(variant_id, registry)
+    if family.builds(variant) is not None:
+        raise BenchgenError(f"{variant.id}: built by provider {family.builds(variant).provider!r} with fixed-seed "
+                            "weights, which detect nothing; its mAP stays the authors' reported figure")
     if family.implementation is not None and weights is None:
         # Refused before any export: fixed-seed weights detect nothing, and a 0.0 stored as the
         # model's mAP would replace the authors' figure on every page.

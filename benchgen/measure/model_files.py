@@ -57,19 +57,20 @@ class ModelFiles:
     onnx_path: Path
     onnx_sha256: str
     pipeline: Pipeline
-    origin: str  # "registry onnx" | "export"
+    origin: str  # "registry onnx" | "export" | "provider"
     weights: Path | None = None
     seed: int | None = None
+    provider_facts: dict[str, Any] | None = None  # what built a provider export (package versions, arguments)
 
     @property
     def trained(self) -> bool:
         """False for fixed-seed random weights: fine for the network's latency, meaningless for
         anything that depends on what the model detects (mAP, NMS time)."""
-        return self.origin != "export" or self.weights is not None
+        return self.origin == "registry onnx" or self.weights is not None
 
     def settings(self) -> dict[str, Any]:
         """Flat, short entries for `Result.settings` (the pages print them as key=value)."""
-        if self.origin == "export":
+        if self.origin in ("export", "provider"):
             weights = str(self.weights) if self.weights else f"random (seed {self.seed})"
         else:
             weights = "in the ONNX file"
@@ -78,6 +79,10 @@ class ModelFiles:
         pipeline_settings = getattr(self.pipeline, "settings", None)
         if isinstance(pipeline_settings, dict):
             entries.update({k: v for k, v in pipeline_settings.items() if v is not None})
+        if self.provider_facts is not None:
+            from benchgen.providers.build import describe_facts
+
+            entries.update(describe_facts(self.provider_facts))
         return entries
 
 
@@ -92,6 +97,10 @@ def lookup(variant_id: str, registry: Registry | None = None) -> tuple[Family, V
         raise BenchgenError(f"{variant_id}: family {family.id} is reported only ({source}: reported_only: true), so "
                             "benchgen has nothing to measure; give its variants an 'onnx' file and remove reported_only "
                             "to measure it")
+    if variant.reported_only:
+        source = registry.sources.get(family.id, "the registry")
+        raise BenchgenError(f"{variant_id}: listed with its published figures only ({source}: reported_only: true on "
+                            "the variant); nothing of it is measured")
     return family, variant
 
 
@@ -137,6 +146,8 @@ def exported_onnx(family: Family, variant: Variant, weights: Path | None, seed: 
 def resolve_model(variant_id: str, weights: Path | None = None, seed: int = 0,
                   registry: Registry | None = None) -> ModelFiles:
     family, variant = lookup(variant_id, registry)
+    if family.builds(variant) is not None:
+        return provider_model(family, variant, weights, seed)
     if family.implementation is None:
         if weights is not None:
             raise BenchgenError(f"{variant.id} is measured from its registry ONNX file ({variant.onnx}), which holds "
@@ -154,3 +165,17 @@ def resolve_model(variant_id: str, weights: Path | None = None, seed: int = 0,
     pipeline = implementation(family.implementation).make_pipeline(variant.id)
     return ModelFiles(family, variant, onnx_path, sha256_file(onnx_path), pipeline, "export",
                       Path(weights) if weights else None, seed)
+
+
+def provider_model(family: Family, variant: Variant, weights: Path | None, seed: int) -> ModelFiles:
+    """A provider-built variant: the provider's export (cached), decoded by the format it declares."""
+    from benchgen.providers.build import provider_onnx
+
+    if weights is not None:
+        raise BenchgenError(f"{variant.id} is built by provider {family.builds(variant).provider!r} with fixed-seed "
+                            "weights; --weights applies only to families benchgen implements itself")
+    onnx_path, facts = provider_onnx(family, variant, seed)
+    _, pipeline = pipeline_for(onnx_path, family.decoding(variant), variant.input_size,
+                               where=f"{family.id}/{variant.id}, exported by provider {facts.get('provider')}")
+    return ModelFiles(family, variant, onnx_path, sha256_file(onnx_path), pipeline, "provider", None, seed,
+                      provider_facts=facts)

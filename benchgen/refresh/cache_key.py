@@ -41,7 +41,17 @@ def model_material(family: Family, variant: Variant, weights: Path | None, seed:
     # entries written before they existed do not change
     definition = variant.model_dump(mode="json", exclude={"reported", "name", *DECODING_FIELDS})
     material: dict[str, Any] = {"family": family.id, "variant": definition, "export": EXPORT_SETTINGS}
-    if family.implementation is None:
+    if family.builds(variant) is not None:
+        from benchgen.providers.build import provider_material
+
+        # the package versions and complete export arguments: a new release re-exports and re-measures
+        material["provider"] = provider_material(family, variant, seed)
+        decoding = family.decoding(variant)
+        material["decoder"] = decoding["decoder"]
+        overrides = {k: decoding[k] for k in ("preprocess", "class_map", "options") if decoding[k]}
+        if overrides:
+            material["decoding"] = overrides
+    elif family.implementation is None:
         decoding = family.decoding(variant)
         material["decoder"] = decoding["decoder"]
         overrides = {k: decoding[k] for k in ("preprocess", "class_map", "options") if decoding[k]}

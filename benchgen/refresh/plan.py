@@ -55,13 +55,29 @@ def find_weights(weights_dir: Path | None, variant: Variant) -> Path | None:
     return candidates[0] if candidates else None
 
 
-def select(registry: Registry, only: list[str] | None) -> list[tuple[Family, Variant]]:
-    """Reported-only families have nothing to measure, so they are never planned (naming one is an error)."""
+def default_selection(chosen: list[tuple[Family, Variant]]) -> list[tuple[Family, Variant]]:
+    """What a plain refresh measures: every variant benchgen builds itself or reads from a file, and the
+    first-listed (smallest) variant of each provider-built family. The other provider-built sizes are
+    --all's: exporting and timing all of them takes a 2-core machine well over the default's budget."""
+    seen: set[str] = set()
+    out = []
+    for family, variant in chosen:
+        if family.builds(variant) is not None:
+            if family.id in seen:
+                continue
+            seen.add(family.id)
+        out.append((family, variant))
+    return out
+
+
+def select(registry: Registry, only: list[str] | None, all_variants: bool = False) -> list[tuple[Family, Variant]]:
+    """Reported-only families and variants have nothing to measure, so they are never planned (naming one is an
+    error). Without `only` or `all_variants`, the default selection."""
     chosen = registry.measurable()
     if not only:
-        return chosen
+        return chosen if all_variants else default_selection(chosen)
     listed = {f.id for f in registry.families if f.reported_only} | {
-        v.id for f in registry.families if f.reported_only for v in f.variants}
+        v.id for f in registry.families for v in f.variants if f.reported_only or v.reported_only}
     named = [o for o in only if o in listed]
     if named:
         raise BenchgenError(f"--only {', '.join(named)}: reported only (the registry has no implementation or ONNX "
@@ -88,7 +104,7 @@ def dataset_extra(images: Path | None, annotations: Path | None) -> dict | None:
 
 
 def plan(registry: Registry, results: Results, machines: dict[str, str], *, only: list[str] | None = None,
-         backends: list[str], force: bool = False, weights_dir: Path | None = None, seed: int = 0,
+         all_variants: bool = False, backends: list[str], force: bool = False, weights_dir: Path | None = None, seed: int = 0,
          images: Path | None = None, annotations: Path | None = None) -> list[Job]:
     """`machines` maps backend -> machine id (GPU results belong to the GPU machine); `results` are
     results or their headers."""
@@ -101,8 +117,9 @@ def plan(registry: Registry, results: Results, machines: dict[str, str], *, only
             unstable.setdefault((h.machine_id, h.variant, h.kind, h.cache_key), []).append(h)
     dataset = dataset_extra(images, annotations)
     jobs = []
-    for family, variant in select(registry, only):
-        weights = find_weights(weights_dir, variant)
+    for family, variant in select(registry, only, all_variants):
+        provider_built = family.builds(variant) is not None
+        weights = None if provider_built else find_weights(weights_dir, variant)
         try:
             model = model_material(family, variant, weights, seed)
         except BenchgenError as exc:
@@ -112,13 +129,15 @@ def plan(registry: Registry, results: Results, machines: dict[str, str], *, only
                     jobs.append(Job(family, variant, kind, backend, "", machines[backend], weights,
                                     reason=f"not measurable here: {exc}", stale=False, unavailable=True))
             continue
-        trained = family.implementation is None or weights is not None
+        # provider-built: fixed-seed weights, so no mAP (it stays reported)
+        trained = (family.implementation is None and not provider_built) or weights is not None
         for backend in backends:
             if backend in TORCH_BACKENDS and family.implementation is None:
+                what = "exported by its provider as ONNX" if provider_built else "an ONNX file"
                 for kind in BACKEND_KINDS[backend]:
                     jobs.append(Job(family, variant, kind, backend, "", machines[backend], weights, stale=False,
                                     unavailable=True, reason=f"not measured with {backend}: it times only the families "
-                                    f"benchgen implements in PyTorch, and {family.id} is an ONNX file"))
+                                    f"benchgen implements in PyTorch, and {family.id} is {what}"))
                 continue
             kinds = list(BACKEND_KINDS[backend])
             if trained and dataset is not None and backend == "ort-cpu":

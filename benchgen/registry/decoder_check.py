@@ -30,12 +30,15 @@ def check_family_decoders(family: Family, source: Path) -> None:
     from benchgen.decoders.onnx_info import read_onnx_info
 
     for variant in family.variants:
+        if variant.reported_only:
+            continue
         decoding = family.decoding(variant)
         where = f"variant {variant.id}"
         try:
             name = decoding["decoder"]
             if name == AUTO:
-                path = onnx_path_if_present(variant.onnx)
+                # a provider-built variant's file exists only once exported: checked when first used
+                path = onnx_path_if_present(variant.onnx) if variant.onnx else None
                 if path is None:
                     continue  # checked when the file exists and is first used
                 name = detect_decoder(read_onnx_info(path), variant.input_size, where)

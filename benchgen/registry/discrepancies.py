@@ -61,3 +61,20 @@ def registry_discrepancies(registry: Registry) -> list[tuple[Family, PublishedMo
                 if discrepancy:
                     found.append((family, model, discrepancy))
     return found
+
+
+#: how far a measured figure may sit from the preferred published one before the page flags it. Only
+#: parameters: a graph count of the same architecture should land within 3 % of the authors' count
+#: (folded BatchNorm, anchor constants and rounding of the published "2.6 M" explain that much); beyond
+#: it, benchgen may not be measuring the published architecture, and the reader should know. FLOPs are
+#: counted by different rules everywhere, latency and mAP on other machines and weights.
+MEASURED_TOLERANCES: dict[str, float] = {"params_m": 0.03}
+
+
+def measured_mismatch(metric: str, measured: float, published: ReportedValue | None) -> float | None:
+    """measured / published - 1 where it exceeds the metric's tolerance, else None."""
+    tolerance = MEASURED_TOLERANCES.get(metric)
+    if tolerance is None or published is None or published.value <= 0:
+        return None
+    relative = measured / published.value - 1
+    return relative if abs(relative) > tolerance + 1e-12 else None

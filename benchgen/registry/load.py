@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from benchgen.errors import RegistryError
 from benchgen.registry.decoder_check import check_family_decoders
+from benchgen.registry.provider_check import check_family_builds
 from benchgen.registry.schema import Family, Registry
 from benchgen.schema_errors import one_line
 
@@ -121,6 +122,7 @@ def load_registry(directory: Path | list[Path] | None = None) -> Registry:
                 )
             seen_variants[variant.id] = path
         check_family_decoders(family, path)
+        check_family_builds(family, path)
         families.append(family)
         sources[family.id] = str(path)
     return Registry(families=families, sources=sources)

@@ -113,6 +113,27 @@ class _Decoding(_Strict):
         default_factory=dict, description="decoder settings such as score_threshold, nms_iou, activation")
 
 
+BuildValue = float | int | str | bool
+
+
+class Build(_Strict):
+    """How an architecture provider (benchgen.providers) builds a variant from an official package.
+
+    A family gives the provider and the arguments its variants share; a variant gives its config and
+    any argument of its own (variant over family). The provider validates `options` and `export`.
+    """
+
+    provider: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$",
+                                 description="provider name: built-in or from the benchgen.providers entry points")
+    config: str | None = Field(default=None, description="the provider's official config of the variant, "
+                                                         "e.g. yolo11n.yaml")
+    options: dict[str, BuildValue] = Field(
+        default_factory=dict, description="how the provider builds the model (e.g. model: RTDETR)")
+    export: dict[str, BuildValue] = Field(
+        default_factory=dict, description="export arguments as the package documents them (e.g. end2end: true), "
+                                          "over the provider's defaults")
+
+
 class ReportedValue(_Strict):
     """A published figure and enough context to judge it (hardware, precision, what was timed)."""
 
@@ -176,6 +197,10 @@ class Variant(PublishedModel, _Decoding):
     config: str | None = Field(default=None, description="official config name")
     onnx: str | None = Field(default=None, description="bring-your-own ONNX file: absolute, or relative to "
                              "the project root (BENCHGEN_ROOT, else the checkout that holds benchgen/)")
+    build: Build | None = Field(default=None, description="provider-built variant: its config and own arguments")
+    reported_only: bool = Field(
+        default=False, description="this variant is listed with its published figures only (its family's "
+                                   "provider or files do not build it)")
 
 
 class OtherModel(PublishedModel):
@@ -221,6 +246,8 @@ class Family(_Decoding):
     reported_only: bool = Field(
         default=False, description="benchgen has no implementation and no ONNX file of this family: it is "
                                    "listed with its published figures only, and nothing of it is measured")
+    build: Build | None = Field(default=None, description="the architecture provider that builds the family's "
+                                "variants from an official package, and the arguments they share")
     description: str | None = None
     innovations: list[str] = Field(default_factory=list)
     strengths: list[str] = Field(default_factory=list)
@@ -257,12 +284,54 @@ class Family(_Decoding):
                 raise ValueError(f"reported_only family variants without any reported figure: {', '.join(bare)}; "
                                  "a reported-only variant is listed for its published figures")
         elif self.implementation is None:
-            missing = [v.id for v in self.variants if v.onnx is None]
+            missing = [v.id for v in self.variants if v.onnx is None and not v.reported_only and not self.builds(v)]
             if missing:
-                raise ValueError("a family without 'implementation' must give every variant an 'onnx' file "
-                                 f"(missing for: {', '.join(missing)}), or set reported_only: true to list "
-                                 "its published figures without measuring it")
+                raise ValueError("a family without 'implementation' must give every variant an 'onnx' file or a "
+                                 f"provider build (missing for: {', '.join(missing)}), or set reported_only: true "
+                                 "to list its published figures without measuring it")
+        self._check_builds()
         return self
+
+    def _check_builds(self) -> None:
+        """Provider builds, and variant-level reported_only, each fit the rest of the entry."""
+        builds = ([("build", self.build)] if self.build else []) + [(f"{v.id}.build", v.build)
+                                                                   for v in self.variants if v.build]
+        if builds and (self.implementation or self.reported_only):
+            why = f"implementation {self.implementation!r}" if self.implementation else "reported_only: true"
+            raise ValueError(f"{', '.join(w for w, _ in builds)}: a provider build, but the family has {why}; "
+                             "a family is built one way")
+        for variant in self.variants:
+            build = self.builds(variant)
+            if variant.reported_only:
+                clash = [k for k in ("onnx",) if getattr(variant, k)]
+                if clash or not variant.reported:
+                    raise ValueError(f"{variant.id}: reported_only: true " + (
+                        f"but it gives {clash[0]}; remove one" if clash else "needs at least one reported figure"))
+                continue
+            if build is None:
+                if variant.build is not None:
+                    raise ValueError(f"{variant.id}.build gives no provider, and the family's build names none")
+                continue
+            if variant.onnx:
+                raise ValueError(f"{variant.id}: both onnx and a provider build; a variant is measured from one")
+            if not build.config:
+                raise ValueError(f"{variant.id}: built by provider {build.provider!r} but no build.config names "
+                                 "its official config (e.g. build: {config: yolo11n.yaml})")
+
+    def provider_built(self) -> list["Variant"]:
+        """The variants a provider builds (the pages' note lists them)."""
+        return [v for v in self.variants if self.builds(v) is not None]
+
+    def builds(self, variant: "Variant") -> Build | None:
+        """The variant's effective provider build (variant over family), or None where no provider builds it."""
+        if variant.reported_only:
+            return None
+        family, own = self.build or Build(), variant.build or Build()
+        provider = own.provider or family.provider
+        if provider is None:
+            return None
+        return Build(provider=provider, config=own.config or family.config,
+                     options={**family.options, **own.options}, export={**family.export, **own.export})
 
     def decoding(self, variant: "Variant") -> dict:
         """The variant's effective decoder, preprocess, class map and options (variant over family)."""
@@ -299,5 +368,5 @@ class Registry(BaseModel):
         return [(f, v) for f in self.families for v in f.variants]
 
     def measurable(self) -> list[tuple[Family, Variant]]:
-        """The variants benchgen can measure: every variant but those of reported-only families."""
-        return [(f, v) for f in self.families if not f.reported_only for v in f.variants]
+        """The variants benchgen can measure: all but reported-only families' and reported-only variants."""
+        return [(f, v) for f in self.families if not f.reported_only for v in f.variants if not v.reported_only]

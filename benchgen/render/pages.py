@@ -113,7 +113,19 @@ def _environment(templates: Path) -> jinja2.Environment:
     env.globals["other_metrics"] = [m for m in METRICS if m not in MEASURED_ONLY]
     # reported-only tables hold CPU figures from other runtimes (OpenVINO, MNN), so no "ONNX" in the header
     env.globals["other_labels"] = {"latency_cpu_ms": Markup("CPU (ms)")}
+    env.globals["provider_install"] = provider_install
     return env
+
+
+def provider_install(name: str) -> str:
+    """The command that installs a provider, for the pages' notes (its spec only: nothing is run)."""
+    from benchgen.errors import BenchgenError
+    from benchgen.providers import get_provider
+
+    try:
+        return get_provider(name).install
+    except BenchgenError:
+        return f"install the {name} provider"
 
 
 def _view_options(views: Views) -> list[dict]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from benchgen.registry.discrepancies import Discrepancy, find_discrepancy
+from benchgen.registry.discrepancies import MEASURED_TOLERANCES, Discrepancy, find_discrepancy, measured_mismatch
 from benchgen.registry.schema import MEASURED_ONLY, METRICS, OtherModel, ReportedValue
 from benchgen.results.history import Delta, result_delta
 from benchgen.results.merge import Cell, Table
@@ -117,7 +117,19 @@ def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
                               f"{describe_reported(preferred)}: {preferred.source}", variant_id)
         view.title = f"reported by {describe_reported(preferred)}" + (f"; {preferred.note}" if preferred.note else "")
     discrepancy: Discrepancy | None = find_discrepancy(cell.metric, cell.reported)
-    if discrepancy is not None:
+    mismatch = measured_mismatch(cell.metric, cell.measured.metrics[cell.metric], preferred) \
+        if cell.measured is not None else None
+    if mismatch is not None:
+        # the page shows both (the reported value beside the measurement) and says how far apart they are
+        view.disagreement = notes.add(
+            "disagreement", (variant_id, cell.metric, "measured"),
+            f"{variant_id} {METRICS[cell.metric]['label']}: benchgen's count from the exported graph, "
+            f"{cell.measured.metrics[cell.metric]:.3g}, differs from the published "
+            f"{number(cell.metric, preferred.value, published=True)} "
+            f"({preferred.source_name}) by {mismatch * 100:+.1f} %, beyond the "
+            f"{MEASURED_TOLERANCES[cell.metric] * 100:.0f} % a graph count of the same architecture should need"
+            + (f"; published {discrepancy.describe()}" if discrepancy is not None else ""), variant_id)
+    if discrepancy is not None and mismatch is None:
         view.disagreement = notes.add("disagreement", (variant_id, cell.metric),
                                       f"{variant_id} {METRICS[cell.metric]['label']}: {discrepancy.describe()}",
                                       variant_id)

@@ -1,11 +1,14 @@
-"""The reported-only DETR-era families of the default registry: listed with published figures, never built."""
+"""The reported-only DETR-era families of the default registry: listed with published figures, never built.
+
+RT-DETR is here for its figures only: its L and X are provider-built (tests/registry/test_provider_families.py),
+its ResNet variants reported only."""
 
 import pytest
 
 from benchgen.registry import load_registry
 
+RTDETR = ["rtdetr-r18", "rtdetr-r34", "rtdetr-r50-m", "rtdetr-r50", "rtdetr-r101", "rtdetr-l", "rtdetr-x"]
 FAMILIES = {
-    "rtdetr": ["rtdetr-r18", "rtdetr-r34", "rtdetr-r50-m", "rtdetr-r50", "rtdetr-r101", "rtdetr-l", "rtdetr-x"],
     "d-fine": ["d-fine-n", "d-fine-s", "d-fine-m", "d-fine-l", "d-fine-x"],
     "deim": ["deim-d-fine-n", "deim-d-fine-s", "deim-d-fine-m", "deim-d-fine-l", "deim-d-fine-x"],
     "rf-detr": ["rf-detr-n", "rf-detr-s", "rf-detr-m", "rf-detr-l", "rf-detr-xl", "rf-detr-2xl"],
@@ -32,6 +35,15 @@ def test_the_families_are_reported_only_with_their_variants(registry):
         assert measurable.isdisjoint(variant_ids)
 
 
+def test_rtdetr_resnet_variants_are_reported_only_and_l_x_are_provider_built(registry):
+    family = registry.family("rtdetr")
+    assert [v.id for v in family.variants] == RTDETR and not family.reported_only
+    assert all(v.reported for v in family.variants)
+    measurable = {v.id for _f, v in registry.measurable()}
+    assert [v for v in RTDETR if v in measurable] == ["rtdetr-l", "rtdetr-x"]
+    assert all(family.builds(v) is None and v.reported_only for v in family.variants[:5])
+
+
 def _models(registry, family_id):
     family = registry.family(family_id)
     return [*family.variants, *family.other_models]
@@ -39,7 +51,7 @@ def _models(registry, family_id):
 
 def test_official_values_come_first_then_copies_then_independent_measurements(registry):
     rank = {"official": 0, "secondary": 1, "independent": 2}
-    for family_id in [*FAMILIES, "rtdetrv2", "yolox"]:
+    for family_id in [*FAMILIES, "rtdetr", "rtdetrv2", "yolox"]:
         for model in _models(registry, family_id):
             for metric, values in model.reported.items():
                 kinds = [rank[v.source_kind] for v in values]
@@ -47,7 +59,7 @@ def test_official_values_come_first_then_copies_then_independent_measurements(re
 
 
 def test_every_secondary_or_independent_value_says_what_it_is(registry):
-    for family_id in FAMILIES:
+    for family_id in [*FAMILIES, "rtdetr"]:
         for model in _models(registry, family_id):
             for metric, values in model.reported.items():
                 for value in values:

@@ -1,0 +1,100 @@
+"""A provider-built variant's ONNX file: its cache key material, and the export, done once.
+
+An export is minutes of CPU for the large sizes, so each is done once per (provider, package
+versions, config, build options, export arguments, seed) and kept in the cache; the key is the
+same hash, so a new package version or export argument re-exports and re-measures, and nothing
+else does. The facts the provider reports (versions, opset) are kept beside the file, since a
+result measured from a cached file must still say what made it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from benchgen.atomic_files import reserve_temp_path
+from benchgen.errors import BenchgenError
+from benchgen.paths import cache_root
+from benchgen.providers import get_provider
+from benchgen.providers.spec import ExportRequest, ProviderSpec
+from benchgen.registry.schema import Family, Variant
+
+
+def build_of(family: Family, variant: Variant) -> tuple[ProviderSpec, str, dict[str, Any], dict[str, Any]]:
+    """(provider, config, build options, complete export arguments) of a provider-built variant."""
+    build = family.builds(variant)
+    if build is None:
+        raise BenchgenError(f"{variant.id}: no provider builds this variant")
+    spec = get_provider(build.provider)
+    return (spec, build.config, spec.build_options(build.options),
+            spec.export_arguments(variant.input_size, build.export))
+
+
+def provider_material(family: Family, variant: Variant, seed: int) -> dict[str, Any]:
+    """What the export depends on; raises ProviderUnavailable (naming the install) where it is missing."""
+    spec, config, options, export = build_of(family, variant)
+    return {"provider": spec.name, "versions": spec.fingerprint(), "config": config, "options": options,
+            "export": export, "weights": f"random-seed-{seed}"}
+
+
+def _short_hash(material: dict) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _progress(text: str) -> None:
+    import sys
+
+    print(f"benchgen: {text}", file=sys.stderr, flush=True)
+
+
+def provider_onnx(family: Family, variant: Variant, seed: int = 0) -> tuple[Path, dict[str, Any]]:
+    """(ONNX file, provenance facts), exported now only if no export of the same inputs is cached."""
+    spec, config, options, export = build_of(family, variant)
+    material = provider_material(family, variant, seed)
+    stem = Path(config).stem.replace(" ", "_")
+    path = cache_root() / "onnx" / spec.name / f"{stem}-{_short_hash(material)}.onnx"
+    facts_path = path.with_suffix(".json")
+    if path.is_file() and facts_path.is_file():
+        return path, json.loads(facts_path.read_text(encoding="utf-8"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = reserve_temp_path(path)
+    _progress(f"exporting {variant.id} with provider {spec.name} ({config}, fixed-seed weights, seed {seed}); "
+              "once per package version, config and export arguments")
+    started = time.monotonic()
+    try:
+        reported = spec.export(ExportRequest(config=config, options=options, export=export, seed=seed, output=tmp))
+        if not tmp.is_file() or tmp.stat().st_size == 0:
+            raise BenchgenError(f"provider {spec.name!r} reported success exporting {config} but wrote no ONNX file")
+        facts = {"provider": spec.name, "config": config, "options": options, "export": export, "seed": seed,
+                 "versions": material["versions"], **(reported or {})}
+        tmp_facts = reserve_temp_path(facts_path)
+        try:
+            tmp_facts.write_text(json.dumps(facts, indent=1, sort_keys=True, default=str), encoding="utf-8")
+            os.replace(tmp, path)
+            os.replace(tmp_facts, facts_path)
+        finally:
+            tmp_facts.unlink(missing_ok=True)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _progress(f"exported {variant.id} in {time.monotonic() - started:.0f} s -> {path}")
+    return path, facts
+
+
+def describe_facts(facts: dict[str, Any]) -> dict[str, str]:
+    """Flat entries for a result's settings (pages print them as key=value)."""
+    versions = facts.get("versions") or {}
+    package = versions.get(facts.get("provider", ""), "")
+    others = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()) if k != facts.get("provider"))
+    built = f"{facts.get('provider')} {package}".strip() + (f" ({others})" if others else "")
+    export = ", ".join(f"{k}={v}" for k, v in sorted((facts.get("export") or {}).items()))
+    entries = {"built_by": built, "config": str(facts.get("config")), "export_args": export}
+    if facts.get("options"):
+        entries["build_options"] = ", ".join(f"{k}={v}" for k, v in sorted(facts["options"].items()))
+    if facts.get("opset") is not None:
+        entries["opset"] = str(facts["opset"])
+    return entries
