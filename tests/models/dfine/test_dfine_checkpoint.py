@@ -19,10 +19,14 @@ def _layout(model: torch.nn.Module) -> dict[str, tuple[tuple[int, ...], str]]:
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_state_dict_is_the_official_listing_and_loads_it_strictly(variant, official_layout):
+def test_state_dict_is_the_official_listing_and_loads_it_strictly(variant, official_layout, official_facts):
     """Same keys (in the official order), shapes and dtypes as the official model's state_dict(), so a
-    checkpoint laid out as the listing loads with strict=True."""
+    checkpoint laid out as the listing loads with strict=True; the same parameter count."""
+    from benchgen.models.dfine.config import variant_config
+
     model = build_model(variant)
+    facts = official_facts[variant_config(variant).official_config]
+    assert sum(p.numel() for p in model.parameters()) == facts["train_params"]
     ours, theirs = _layout(model), official_layout(variant)
     assert list(ours) == list(theirs)
     assert ours == theirs
