@@ -152,10 +152,22 @@ def _rtdetrv2_module(variant: str, weights: Path | None, seed: int, size: int):
     return deploy_model(variant, weights, seed), (image, sizes)
 
 
+def _dfine_module(variant: str, weights: Path | None, seed: int, size: int):
+    import torch
+
+    from benchgen.models.dfine.export import deploy_model
+
+    generator = torch.Generator().manual_seed(seed)
+    image = torch.rand(1, 3, size, size, generator=generator)  # RGB 0-1, as the export's input
+    sizes = torch.tensor([[640, 480]], dtype=torch.int64)  # original [w, h] the boxes are scaled to
+    return deploy_model(variant, weights, seed), (image, sizes)
+
+
 #: implementation name -> (variant, weights, seed, input size) -> (deploy module, example inputs on the CPU)
 DEPLOY_MODULES: dict[str, Callable[..., tuple[Any, tuple]]] = {
     "damo-yolo": _damoyolo_module,
     "rtdetrv2": _rtdetrv2_module,
+    "dfine": _dfine_module,
 }
 
 

@@ -19,6 +19,7 @@ from types import ModuleType
 IMPLEMENTATIONS: dict[str, str] = {
     "damo-yolo": "benchgen.models.damoyolo",
     "rtdetrv2": "benchgen.models.rtdetrv2",
+    "dfine": "benchgen.models.dfine",  # D-FINE and DEIM's D-FINE models
 }
 
 

@@ -65,9 +65,12 @@ def looks_like(obj: object) -> str | None:
     if not isinstance(state, Mapping):
         return None
     prefixes = {str(key).split(".", 1)[0] for key in state}
-    for module in IMPLEMENTATIONS.values():
-        family = importlib.import_module(f"{module}.checkpoint")
-        if prefixes == set(family.KEY_PREFIXES):
+    families = [importlib.import_module(f"{module}.checkpoint") for module in IMPLEMENTATIONS.values()]
+    # families sharing top-level names (RT-DETRv2, D-FINE) are told apart by keys only one of them has
+    families.sort(key=lambda family: not getattr(family, "SIGNATURE_KEYS", ()))
+    for family in families:
+        signature = getattr(family, "SIGNATURE_KEYS", ())
+        if prefixes == set(family.KEY_PREFIXES) and all(key in state for key in signature):
             return family.FAMILY_NAME
     return None
 

@@ -45,3 +45,12 @@ def test_a_plain_refresh_plans_the_smallest_size_of_each_provider_family(registr
     everything = {v.id for _f, v in select(registry, None, all_variants=True)}
     assert {vid for ids, *_ in FAMILIES.values() for vid in ids} <= everything
     assert {"damo-yolo-s", "rtdetrv2-l", "yolox-nano"} <= chosen  # benchgen's own and bring-your-own: all of them
+
+
+def test_a_plain_refresh_plans_the_seed_pair_whole_and_the_smallest_of_benchgens_other_implementations(registry):
+    chosen = [v.id for _f, v in select(registry, None)]
+    assert {v.id for v in registry.family("damo-yolo").variants} <= set(chosen)
+    assert {v.id for v in registry.family("rtdetrv2").variants} <= set(chosen)
+    assert "d-fine-n" in chosen and "deim-d-fine-n" in chosen
+    assert not {"d-fine-s", "d-fine-x", "deim-d-fine-s", "deim-d-fine-x"} & set(chosen)
+    assert {"nanodet-m-320", "picodet-s-320", "yolox-nano"} <= set(chosen)  # ONNX files: every one
