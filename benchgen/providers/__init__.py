@@ -16,11 +16,11 @@ environment, see benchgen.providers.ultralytics).
 from __future__ import annotations
 
 import importlib
-import types
 from functools import lru_cache
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 
 from benchgen.errors import BenchgenError
+from benchgen.plugins import group_entry_points, load_entry_point
 from benchgen.providers.spec import ProviderSpec
 
 GROUP = "benchgen.providers"
@@ -31,33 +31,15 @@ PROVIDERS: dict[str, str] = {
 
 
 def plugin_entry_points() -> dict[str, EntryPoint]:
-    found: dict[str, EntryPoint] = {}
-    for point in entry_points(group=GROUP):
-        found.setdefault(point.name, point)
-    return found
+    return group_entry_points(GROUP)
 
 
 def known_providers() -> list[str]:
     return list(PROVIDERS) + sorted(n for n in plugin_entry_points() if n not in PROVIDERS)
 
 
-def _origin(point: EntryPoint) -> str:
-    dist = getattr(point, "dist", None)
-    return f"{point.value} (from {dist.name} {dist.version})" if dist is not None else point.value
-
-
 def _load_plugin(point: EntryPoint) -> ProviderSpec:
-    try:
-        loaded = point.load()
-    except Exception as exc:  # noqa: BLE001 - any import failure of foreign code is the plugin's, say whose
-        raise BenchgenError(f"provider plugin {point.name!r} = {_origin(point)} failed to import: "
-                            f"{type(exc).__name__}: {exc}") from None
-    if isinstance(loaded, types.ModuleType):
-        loaded = getattr(loaded, "PROVIDER", None)
-    if not isinstance(loaded, ProviderSpec):
-        raise BenchgenError(f"provider plugin {point.name!r} = {_origin(point)} is not a "
-                            "benchgen.providers.spec.ProviderSpec (nor a module with one named PROVIDER)")
-    return loaded
+    return load_entry_point(point, "provider", ProviderSpec, "PROVIDER")
 
 
 @lru_cache(maxsize=None)
