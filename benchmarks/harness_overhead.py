@@ -1,9 +1,12 @@
 """How much benchgen's CPU latency harness adds over a bare `session.run` loop.
 
+The harness is the production path: one slot of the interleaved rounds (`measure.rounds.time_slot`),
+the very loop `benchgen refresh` and `benchgen latency` time every CPU latency with.
+
     python benchmarks/harness_overhead.py [--variant yolox-nano] [--rounds 7] [--runs 200] [--threads N]
 
-The harness times every run (two clock reads), keeps the samples and checks its stopping rule
-at geometrically spaced counts; a bare loop only calls `session.run`. Both drive the same session
+A slot times every run (two clock reads), keeps the samples and reads the load counters before and
+after; a bare loop only calls `session.run`. Both drive the same session
 with the same pre-processed input, in alternating blocks (ABBA order, so drift and other processes
 on the machine hit both alike). Two figures are printed per round and as medians:
 
@@ -23,10 +26,12 @@ import statistics
 import sys
 import time
 
-from benchgen.measure.latency_cpu import probe_image, time_network, warm_up
-from benchgen.measure.latency_stats import StoppingRule
+from benchgen.measure.feeds import bind_feeds
+from benchgen.measure.latency_cpu import probe_image, warm_up
+from benchgen.measure.machine_load import default_monitor
 from benchgen.measure.model_files import resolve_model
-from benchgen.measure.runners import OrtRunner, bind_feeds
+from benchgen.measure.rounds import Subject, time_slot
+from benchgen.measure.runners import OrtRunner
 
 
 def bare_loop(session, output_names, feeds, runs: int) -> float:
@@ -37,13 +42,13 @@ def bare_loop(session, output_names, feeds, runs: int) -> float:
     return (time.perf_counter() - start) * 1000 / runs
 
 
-def harness_loop(call, runs: int) -> tuple[float, float]:
-    """(wall milliseconds per run, reported median) of benchgen's network phase for exactly `runs` runs."""
-    rule = StoppingRule(budget_s=3600, min_runs=runs + 1, max_runs=runs)  # never stops early
-    start = time.perf_counter()
-    samples, _ = time_network(call, rule)
-    wall = (time.perf_counter() - start) * 1000 / runs
-    return wall, statistics.median(samples)
+def harness_loop(call, runs: int, monitor) -> tuple[float, float]:
+    """(wall milliseconds per run, reported median) of one slot of exactly `runs` timed runs.
+
+    A zero-second slot stops at its minimum run count; its load window spans exactly the timed loop
+    (the slot's untimed re-warm-up before it is not counted), so its wall time is the harness's."""
+    samples, load = time_slot(Subject("harness", call), 0.0, runs, monitor)
+    return load.wall_s * 1000 / len(samples), statistics.median(samples)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     feeds, _ = model.pipeline.preprocess(image)
     bound = bind_feeds(feeds, runner.input_names)
     call = runner.prepare(feeds)
+    monitor = default_monitor()
 
     overheads, reported = [], []
     threads = runner.settings["intra_op_threads"]
@@ -70,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     for round_index in range(args.rounds):
         if round_index % 2 == 0:
             bare = bare_loop(runner.session, runner.output_names, bound, args.runs)
-            wall, median = harness_loop(call, args.runs)
+            wall, median = harness_loop(call, args.runs, monitor)
         else:
-            wall, median = harness_loop(call, args.runs)
+            wall, median = harness_loop(call, args.runs, monitor)
             bare = bare_loop(runner.session, runner.output_names, bound, args.runs)
         overheads.append(wall / bare - 1)
         reported.append(median / bare - 1)

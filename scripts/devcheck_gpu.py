@@ -120,13 +120,13 @@ def main(argv: list[str] | None = None) -> int:
                                      {**fingerprint(), "cuda_graph": result.settings["cuda_graph"]},
                                      result.provenance.machine.id)
         written.append(write_result(result, args.results))
-        stats = result.details["compute"]
-        published = preferred_reported(variant.reported.get("latency_trt_ms", []))
-        rows.append((variant.id, stats["median"], stats["ci_low"], stats["ci_high"], stats["runs"],
+        stats = result.timing.stats
+        published = preferred_reported(variant.reported.get("latency_trt_ms", []), "latency_trt_ms")
+        rows.append((variant.id, stats.median, stats.ci_low, stats.ci_high, stats.runs,
                      result.details["stop_reason"], result.settings["cuda_graph"], result.status,
                      f"{published.value:g} ({published.hardware or '?'})" if published else "-",
                      time.monotonic() - began, note))
-        print(f"  {variant.id}: {stats['median']:.3f} ms [{result.status}] in {rows[-1][9]:.0f} s", flush=True)
+        print(f"  {variant.id}: {stats.median:.3f} ms [{result.status}] in {rows[-1][9]:.0f} s", flush=True)
     machine = None
     if written:
         from benchgen.results.store import read_result

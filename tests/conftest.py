@@ -106,3 +106,19 @@ def make_result(variant: str, kind: str, metrics: dict, *, when: dt.datetime | N
                               libraries={"onnxruntime": "1.0"}, machine=machine,
                               date=when or dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)),
     )
+
+
+def make_timing(median: float, low: float | None = None, high: float | None = None, samples=(), rounds=(),
+                probe_ms: float | None = None, probe_version: int = 1, runs: int | None = None):
+    """A result's timing block (schema 2) with only what a test cares about given."""
+    from benchgen.results.schema import Calibration, Timing
+
+    samples = [float(s) for s in samples]
+    stats = {"runs": runs or max(len(samples), 1), "median": median, "p90": median, "mean": median, "std": 0.0,
+             "min": min(samples, default=median), "max": max(samples, default=median),
+             "ci_low": median if low is None else low, "ci_high": median if high is None else high,
+             "confidence": 0.95}
+    calibration = None if probe_ms is None else Calibration(
+        probe_version=probe_version, probe=f"probe v{probe_version}", median_ms=probe_ms, before_ms=probe_ms,
+        after_ms=probe_ms, drift=0.0, per_round_ms=[probe_ms])
+    return Timing(stats=stats, samples=samples, round_medians_ms=list(rounds), calibration=calibration)

@@ -83,9 +83,9 @@ def run_latency(args: argparse.Namespace) -> int:
 
         result = measure_trt_latency(args.variant, weights=args.weights, registry=registry, seed=args.seed,
                                      image=args.image)
-        stats = result.details["gpu_compute"]
-        return _store(result, args.results, f"{result.variant}: TensorRT FP16 GPU compute median {stats['median']:.3f} "
-                                            f"ms, p90 {stats['p90']:.3f} ms over {stats['runs']} runs on "
+        stats = result.timing.stats
+        return _store(result, args.results, f"{result.variant}: TensorRT FP16 GPU compute median {stats.median:.3f} "
+                                            f"ms, p90 {stats.p90:.3f} ms over {stats.runs} runs on "
                                             f"{result.settings['gpu']}", args.json)
     from benchgen.measure.latency_cpu import measure_cpu_latency
     from benchgen.measure.model_files import progress_note
@@ -95,13 +95,13 @@ def run_latency(args: argparse.Namespace) -> int:
                   "runs in rounds (until the median's 95 % interval is within ±1 %), waiting first for a quiet machine")
     result = measure_cpu_latency(args.variant, weights=args.weights, budget_s=budget, threads=args.threads,
                                  registry=registry, image=args.image, seed=args.seed, allow_busy=args.allow_busy)
-    net, e2e = result.details["network"], result.details.get("end_to_end")
+    net, e2e = result.timing.stats, result.details.get("end_to_end")
     after = (f"end-to-end {e2e['median']:.2f} ms" if e2e
              else f"end-to-end not timed ({result.details['end_to_end_skipped']})")
-    probe = result.details.get("calibration", {})
-    summary = (f"{result.variant}: ORT CPU network median {net['median']:.2f} ms (p90 {net['p90']:.2f}, "
-               f"{net['runs']} runs in {result.details['rounds']['done']} rounds), {after} "
-               f"[threads {result.settings['intra_op_threads']}; calibration probe {probe.get('median_ms', 0):.3g} ms]")
+    probe = result.timing.calibration.median_ms if result.timing.calibration else 0
+    summary = (f"{result.variant}: ORT CPU network median {net.median:.2f} ms (p90 {net.p90:.2f}, "
+               f"{net.runs} runs in {result.details['rounds']['done']} rounds), {after} "
+               f"[threads {result.settings['intra_op_threads']}; calibration probe {probe:.3g} ms]")
     if result.status == "unstable":
         reasons = "; ".join(result.details["contention"]["reasons"])
         summary = f"UNSTABLE (kept off the pages): {reasons}\n{summary}"
@@ -114,11 +114,11 @@ def _torch_latency(args: argparse.Namespace, registry) -> int:
     result = measure_torch_latency(args.variant, weights=args.weights, registry=registry, seed=args.seed,
                                    budget_s=args.budget if args.budget is not None else DEFAULT_BUDGET_S,
                                    compile=args.compile, cuda_graph=not args.no_cuda_graph)
-    stats, settings = result.details["compute"], result.settings
+    stats, settings = result.timing.stats, result.settings
     mode = ", ".join(x for x in ("CUDA graph" if settings["cuda_graph"] else "eager",
                                  "torch.compile" if settings["compile"] else None) if x)
-    summary = (f"{result.variant}: PyTorch CUDA FP16 median {stats['median']:.3f} ms (p90 {stats['p90']:.3f}, "
-               f"{stats['runs']} runs, {mode}) on {settings['gpu']}")
+    summary = (f"{result.variant}: PyTorch CUDA FP16 median {stats.median:.3f} ms (p90 {stats.p90:.3f}, "
+               f"{stats.runs} runs, {mode}) on {settings['gpu']}")
     if result.status == "unstable":
         summary += f" [UNSTABLE: {result.details['unstable_reason']}]"
     return _store(result, args.results, summary, args.json)

@@ -11,44 +11,22 @@ from rich.console import Console
 from rich.markup import escape
 
 from benchgen.cli.options import budget_seconds, readable_dir, seed_number, writable_dir
-from benchgen.cli.render import add_site_arguments, check_site_arguments, render_from_args
+from benchgen.cli.render import add_site_arguments, check_site_arguments, render
 from benchgen.cli.registry_args import registry_from_args
-from benchgen.errors import BackendUnavailable
 from benchgen.locks import exclusive
 from benchgen.refresh.backoff import MAX_AUTO_ATTEMPTS, apply_backoff, still_unstable_line
-from benchgen.refresh.plan import BACKEND_KINDS, plan
+from benchgen.measure import backends
+from benchgen.metrics import BACKENDS, measurement_kinds
+from benchgen.refresh.plan import plan
 from benchgen.refresh.run import Options, execute
-from benchgen.results.provenance import current_machine
 from benchgen.results.index import load_headers
-
-MEASUREMENT_KINDS = sorted({k for kinds in BACKEND_KINDS.values() for k in kinds} | {"accuracy"})
 
 
 def available_backends(requested: list[str] | None, console: Console) -> dict[str, str]:
-    """backend -> machine id the results belong to. TensorRT only where an NVIDIA GPU and the extra answer,
-    torch-cuda only where PyTorch sees a CUDA device; either is skipped with its reason otherwise."""
-    wanted = requested or list(BACKEND_KINDS)
-    machines: dict[str, str] = {}
-    for backend in wanted:
-        if backend == "ort-cpu":
-            machines[backend] = current_machine().id
-            continue
-        try:
-            if backend == "torch-cuda":
-                from benchgen.measure.latency_torch import torch_fingerprint, torch_gpu_machine
-
-                torch_fingerprint()  # BackendUnavailable without a CUDA device PyTorch can use
-                machines[backend] = torch_gpu_machine().id
-                continue
-            from benchgen.measure.tensorrt_engine import engine_fingerprint, gpu_machine
-
-            engine_fingerprint()  # BackendUnavailable without an NVIDIA GPU or the tensorrt extra
-            machines[backend] = gpu_machine().id
-        except (BackendUnavailable, ImportError) as exc:
-            if requested:
-                raise BackendUnavailable(str(exc)) from None
-            console.print(f"skipping {backend}: {escape(str(exc))}")
-    return machines
+    """backend -> machine id the results belong to (benchgen.measure.backends); a backend that cannot
+    run here is skipped with its reason, unless the user asked for it."""
+    return backends.available_backends(
+        requested, lambda backend, why: console.print(f"skipping {backend}: {escape(why)}"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,7 +85,7 @@ def _refresh(args: argparse.Namespace, registry, console: Console, started: floa
         console.print(f"[bold red]{len(outcome.regressions)} regression(s) beyond noise[/bold red] flagged on the "
                       "pages (a latency one only after a re-timing confirmed it)")
     if not args.no_render:
-        render_from_args(args)
+        render(registry, args.results, args.docs, args.templates)
     line = still_unstable_line([*outcome.unstable, *(j.last_unstable.load() for js in held.values() for j in js)])
     if line:  # last, where a user looks: what is still unstable, why, and the command for only those
         console.print(f"[yellow]{escape(line)}[/yellow]", soft_wrap=True)  # one line: the command copies whole
@@ -127,9 +105,9 @@ def register(subparsers) -> None:
                              "reads from a file, and the smallest size of each provider-built family")
     parser.add_argument("--all", action="store_true",
                         help="every measurable variant, all sizes of the provider-built families included")
-    parser.add_argument("--backend", action="append", choices=sorted(BACKEND_KINDS),
+    parser.add_argument("--backend", action="append", choices=sorted(BACKENDS),
                         help="backend to measure with (repeatable); default: every backend available here")
-    parser.add_argument("--kind", action="append", choices=MEASUREMENT_KINDS,
+    parser.add_argument("--kind", action="append", choices=measurement_kinds(),
                         help="measurement kind (repeatable), e.g. size alone: params and FLOPs, which do not depend "
                              "on the machine's load; default: every kind")
     parser.add_argument("--dry-run", action="store_true", help="list what would run and why, measure nothing")

@@ -53,13 +53,18 @@ def report_results(registry: Registry, results: Results, results_dir: Path) -> N
 
 def render_from_args(args: argparse.Namespace) -> int:
     check_site_arguments(args)
-    registry = registry_from_args(args)
-    results = load_headers(args.results)  # the pages read in full only the results their cells show
-    report_results(registry, results, args.results)
-    written = render_site(registry, results, docs=args.docs, templates=args.templates)
+    return render(registry_from_args(args), args.results, args.docs, args.templates)
+
+
+def render(registry: Registry, results_dir: Path, docs: Path, templates: Path) -> int:
+    """Read the results as they are now, render the site, say what was rendered (refresh calls this
+    after measuring, with its own registry)."""
+    results = load_headers(results_dir)  # the pages read in full only the results their cells show
+    report_results(registry, results, results_dir)
+    written = render_site(registry, results, docs=docs, templates=templates)
     pages = [p for p in written if p.suffix == ".md"]
     print(f"rendered {len(pages)} pages from {len(registry.families)} families and {len(results)} results "
-          f"into {args.docs}")
+          f"into {docs}")
     return 0
 
 

@@ -6,7 +6,8 @@ import argparse
 import json
 
 from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
-from benchgen.registry.discrepancies import TOLERANCES, registry_discrepancies
+from benchgen.metrics import METRICS
+from benchgen.registry.discrepancies import registry_discrepancies
 from benchgen.render.table_view import describe_reported
 
 
@@ -22,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
         print("no disagreements between reported sources")
         return 0
     tolerances = ", ".join(f"{m} {'±' if k == 'absolute' else ''}{t:g}{'' if k == 'absolute' else ' relative'}"
-                           for m, (k, t) in TOLERANCES.items())
+                           for m, (k, t) in ((m.id, m.source_tolerance) for m in METRICS.values()))
     print(f"{len(found)} reported figures whose sources disagree (tolerances: {tolerances}):")
     for _family, variant, discrepancy in found:
         print(f"\n{variant.id} {discrepancy.metric}: {discrepancy.describe().split(':', 1)[0]}")

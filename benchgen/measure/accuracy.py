@@ -9,9 +9,11 @@ from benchgen.measure.bootstrap import bootstrap_map
 from benchgen.measure.coco_eval import engine_label, score_detections
 from benchgen.measure.dataset import load_dataset
 from benchgen.measure.inference import cache_key, detect
-from benchgen.measure.model_files import lookup, resolve_model
-from benchgen.measure.runners import BACKENDS, backend_fingerprint, make_runner
-from benchgen.registry.schema import Registry
+from benchgen.measure.backends import backend_fingerprint
+from benchgen.measure.model_files import lookup, model_files
+from benchgen.measure.request import MeasureRequest
+from benchgen.measure.runners import RUNNER_BACKENDS, make_runner
+from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.provenance import collect_provenance
 from benchgen.results.schema import Result
 
@@ -19,9 +21,9 @@ from benchgen.results.schema import Result
 def machine_for(backend: str):
     """GPU backends file their results under the GPU machine, whose id names the GPU."""
     if backend in ("tensorrt", "ort-cuda"):
-        from benchgen.measure.tensorrt_engine import gpu_machine
+        from benchgen.measure.gpu import gpu_machine
 
-        return gpu_machine()
+        return gpu_machine(needed_by=backend)
     return None
 
 
@@ -29,9 +31,23 @@ def evaluate_accuracy(variant_id: str, images_dir: Path | None = None, annotatio
                       weights: Path | None = None, backend: str = "ort-cpu", max_images: int | None = None,
                       registry: Registry | None = None, progress: bool = True, use_cache: bool = True,
                       workers: int | None = None, seed: int = 0) -> Result:
-    if backend not in BACKENDS:
-        raise BenchgenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    """`benchgen eval`: the variant looked up by id, then `accuracy_of`."""
+    if backend not in RUNNER_BACKENDS:
+        raise BenchgenError(f"unknown backend {backend!r}; choose one of {', '.join(RUNNER_BACKENDS)}")
     family, variant = lookup(variant_id, registry)
+    return accuracy_of(family, variant, images_dir, annotations, weights, backend, max_images, progress, use_cache,
+                       workers, seed)
+
+
+def measure_request(request: MeasureRequest) -> Result:
+    """A refresh job (benchgen.metrics: kind accuracy)."""
+    return accuracy_of(request.family, request.variant, request.images, request.annotations, request.weights,
+                       request.backend, progress=False, seed=request.seed)
+
+
+def accuracy_of(family: Family, variant: Variant, images_dir: Path | None = None, annotations: Path | None = None,
+                weights: Path | None = None, backend: str = "ort-cpu", max_images: int | None = None,
+                progress: bool = True, use_cache: bool = True, workers: int | None = None, seed: int = 0) -> Result:
     if family.builds(variant) is not None:
         raise BenchgenError(f"{variant.id}: built by provider {family.builds(variant).provider!r} with fixed-seed "
                             "weights, which detect nothing; its mAP stays the authors' reported figure")
@@ -41,7 +57,7 @@ def evaluate_accuracy(variant_id: str, images_dir: Path | None = None, annotatio
         raise BenchgenError(f"{variant.id}: mAP needs trained weights; fixed-seed random weights are not a measurement "
                             f"of the model. Pass the official checkpoint with --weights (config {variant.config})")
     fingerprint = backend_fingerprint(backend)  # fails before any export when the backend cannot run here
-    model = resolve_model(variant_id, weights=weights, seed=seed, registry=registry)
+    model = model_files(family, variant, weights, seed)
     dataset = load_dataset(images_dir, annotations, max_images)
     if not dataset.coco.getAnnIds(imgIds=dataset.image_ids):
         raise DatasetError(f"{dataset.annotations}: the {len(dataset.image_ids)} selected images have no annotations; "
@@ -75,6 +91,6 @@ def evaluate_accuracy(variant_id: str, images_dir: Path | None = None, annotatio
         # the engine that computed the 12 numbers (pycocotools' COCOeval in C++; tests hold the two to 1e-6)
         settings={"dataset": dataset.describe(), "backend": backend, "batch": 1, "coco_engine": engine_label(),
                   **model.settings()},
-        cache_key=key,
+        detections_key=key,
         provenance=collect_provenance(machine_for(backend)),
     )

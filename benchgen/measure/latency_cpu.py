@@ -7,7 +7,8 @@ benchmarks/harness_overhead.py). It runs in interleaved rounds (`rounds`) under 
 rule (`contention`), with the calibration probe (`calibration`) before and after, so every
 variant timed in one session meets the same machine, and a result measured while the machine was
 busy says so. The end-to-end phase then runs pre-processing, the network and post-processing on a
-real image and times each stage, because NMS-based and NMS-free detectors differ exactly there.
+real image and times each stage, because NMS-based and NMS-free detectors differ exactly there; its
+own load window is judged by the same rule and recorded beside its stage times.
 
 With fixed-seed random weights the end-to-end phase is skipped: post-processing time follows the
 number of boxes that pass the score threshold, and random weights pass nearly all of them (a
@@ -27,18 +28,22 @@ import numpy as np
 from benchgen.errors import BenchgenError
 from benchgen.measure.dataset import default_dataset_root
 from benchgen.measure.images import read_image
-from benchgen.measure import calibration, machine_load
-from benchgen.measure.contention import ContentionRule, judge_rounds
+from benchgen.measure import calibration as calibration_probe
+from benchgen.measure import machine_load
+from benchgen.measure.contention import ContentionRule, judge_rounds, judge_window
 from benchgen.measure.latency_stats import StoppingRule, run_until_stable, summarize
 from benchgen.measure.machine_load import LoadMonitor
-from benchgen.measure.model_files import ModelFiles, resolve_model
+from benchgen.measure.model_files import ModelFiles, lookup, model_files
+from benchgen.measure.request import MeasureRequest
 from benchgen.measure.rounds import DEFAULT_ROUNDS, RoundsOutcome, Subject, SubjectTiming, run_rounds
 from benchgen.measure.runners import OrtRunner, Runner
 from benchgen.pipeline import Pipeline
-from benchgen.registry.schema import Registry
+from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.provenance import collect_provenance, current_machine
-from benchgen.results.schema import Result
+from benchgen.results.schema import Calibration, Result, Timing
 
+#: the metric table's entry this module measures (benchgen.metrics)
+METRIC = "latency_cpu_ms"
 DEFAULT_BUDGET_S = 20.0
 #: share of the budget for the network phase; the end-to-end phase gets what is left
 NETWORK_SHARE = 0.5
@@ -76,17 +81,6 @@ def warm_up(runner: Runner, pipeline: Pipeline, image: np.ndarray, min_runs: int
         elapsed = time.perf_counter() - start
         if (runs >= min_runs and elapsed >= min_s) or elapsed >= max_s:
             return runs
-
-
-def time_network(call, rule: StoppingRule) -> tuple[list[float], str]:
-    clock = time.perf_counter_ns
-
-    def step() -> int:
-        t0 = clock()
-        call()
-        return clock() - t0
-
-    return run_until_stable(step, rule)
 
 
 def time_end_to_end(runner: Runner, pipeline: Pipeline, image: np.ndarray, budget_s: float,
@@ -160,7 +154,14 @@ def check_arguments(budget_s: float, threads: int | None) -> None:
 
 def prepare_subject(variant_id: str, weights: Path | None = None, threads: int | None = None,
                     registry: Registry | None = None, image: Path | None = None, seed: int = 0) -> LatencySubject:
-    model = resolve_model(variant_id, weights=weights, seed=seed, registry=registry)
+    """`benchgen latency`: the variant looked up by id, then `subject_of`."""
+    family, variant = lookup(variant_id, registry)
+    return subject_of(family, variant, weights, threads, image, seed)
+
+
+def subject_of(family: Family, variant: Variant, weights: Path | None = None, threads: int | None = None,
+               image: Path | None = None, seed: int = 0) -> LatencySubject:
+    model = model_files(family, variant, weights, seed)
     runner = OrtRunner(model.onnx_path, "ort-cpu", threads)
     probe, probe_name = probe_image(image)
     return LatencySubject(model, runner, probe, probe_name)
@@ -183,40 +184,56 @@ def contention_details(timing: SubjectTiming, outcome: RoundsOutcome, reasons: l
             "slots": [slot.evidence() for slot in timing.slots]}
 
 
-def calibration_details(outcome: RoundsOutcome) -> dict[str, Any]:
+def calibration(outcome: RoundsOutcome) -> Calibration | None:
     probes = outcome.probe_ms
     if not probes:
-        return {}
-    return {"probe_version": calibration.PROBE_VERSION, "probe": calibration.describe(),
-            "median_ms": float(f"{float(np.median(probes)):.6g}"), "before_ms": probes[0], "after_ms": probes[-1],
-            "drift": round(calibration.drift(probes[0], probes[-1]), 4), "per_round_ms": probes}
+        return None
+    return Calibration(probe_version=calibration_probe.PROBE_VERSION, probe=calibration_probe.describe(),
+                       median_ms=float(f"{float(np.median(probes)):.6g}"), before_ms=probes[0], after_ms=probes[-1],
+                       drift=round(calibration_probe.drift(probes[0], probes[-1]), 4), per_round_ms=probes)
+
+
+def end_to_end_phase(subject: LatencySubject, budget_s: float, rel_ci: float, monitor: LoadMonitor,
+                     rule: ContentionRule) -> dict[str, Any]:
+    """Pre-processing, network and post-processing of a trained model, after the rounds, with the load
+    window it ran in judged by the contention rule. The stage times are details (NMS-based and NMS-free
+    detectors differ there), never the headline, so a busy window is recorded with them and does not
+    change the result's status, which the rounds decide."""
+    before = monitor.snapshot()
+    stages = time_end_to_end(subject.runner, subject.model.pipeline, subject.image,
+                             budget_s * (1.0 - subject.network_share), rel_ci)
+    load = machine_load.window(before, monitor.snapshot(), monitor.cpus)
+    verdict = judge_window(load, rule)
+    stages["end_to_end_contention"] = {"verdict": "busy" if verdict.busy else "quiet",
+                                       "reasons": list(verdict.reasons), "window": load.as_dict()}
+    return stages
 
 
 def latency_result(subject: LatencySubject, timing: SubjectTiming, outcome: RoundsOutcome, budget_s: float,
-                   rel_ci: float) -> Result:
+                   rel_ci: float, end_to_end: dict[str, Any] | None) -> Result:
+    """The result of one subject's rounds (and its end-to-end phase, already run): builds, times nothing."""
     samples = timing.samples
     network = summarize(samples)
     status, reasons = status_of(timing, outcome)
     details: dict[str, Any] = {
-        "network": {**network.as_dict(), "samples": stored_samples(samples)},
-        "rounds": {"planned": outcome.rounds, "done": len(timing.slots), "round_medians_ms": timing.round_medians,
-                   "stop_reason": timing.stop_reason},
+        "rounds": {"planned": outcome.rounds, "done": len(timing.slots), "stop_reason": timing.stop_reason},
         "contention": contention_details(timing, outcome, reasons),
-        "calibration": calibration_details(outcome),
         "stop_reasons": {"network": timing.stop_reason},
         "warmup_runs": subject.warmup_runs,
     }
-    if subject.model.trained:
-        details.update(time_end_to_end(subject.runner, subject.model.pipeline, subject.image,
-                                       budget_s * (1.0 - subject.network_share), rel_ci))
+    if end_to_end is not None:
+        details.update(end_to_end)
     else:
         details["end_to_end_skipped"] = UNTRAINED_REASON
     machine = current_machine()
+    stats = network.as_dict()
     return Result(
         variant=subject.id,
         kind="latency-cpu",
         status=status,
-        metrics={"latency_cpu_ms": details["network"]["median"]},
+        metrics={METRIC: stats["median"]},
+        timing=Timing(stats=stats, samples=stored_samples(samples), round_medians_ms=timing.round_medians,
+                      calibration=calibration(outcome)),
         details=details,
         settings={**subject.runner.settings, "batch": 1, "cpu": machine.cpu, "cpu_count": machine.cpu_count,
                   "budget_s": budget_s, "rounds": outcome.rounds, "ci_target": f"±{rel_ci:.0%} of the median at 95%",
@@ -229,7 +246,8 @@ def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFA
                           allow_busy: bool = False, threads: int | None = None, rounds: int = DEFAULT_ROUNDS,
                           monitor: LoadMonitor | None = None, rule: ContentionRule | None = None,
                           log: Callable[[str], None] | None = None) -> dict[str, Result | Exception]:
-    """Time every subject in the same interleaved rounds; one result (or the error) per variant id.
+    """Time every subject in the same interleaved rounds, then the end-to-end phase of the trained
+    ones; one result (or the error) per variant id.
 
     Trained models give half the budget to the network rounds and half to the end-to-end phase;
     random-weight models give it all to the network (see the module docstring of why).
@@ -239,7 +257,7 @@ def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFA
     for s in subjects:
         s.warmup_runs = warm_up(s.runner, s.model.pipeline, s.image, max_s=max(0.5, budget_s * 0.1),
                                 network_only=not s.model.trained)
-    probe = calibration.make_probe(threads)
+    probe = calibration_probe.make_probe(threads)
     kwargs = {"log": log} if log else {}
     outcome = run_rounds([s.subject(budget_s) for s in subjects], budget_s, monitor, probe, rounds=rounds,
                          rel_ci=rel_ci, allow_busy=allow_busy, rule=rule, **kwargs)
@@ -249,7 +267,26 @@ def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFA
         if timing.error is not None:
             out[s.id] = timing.error
             continue
-        out[s.id] = latency_result(s, timing, outcome, budget_s, rel_ci)
+        stages = end_to_end_phase(s, budget_s, rel_ci, monitor, outcome.rule) if s.model.trained else None
+        out[s.id] = latency_result(s, timing, outcome, budget_s, rel_ci, stages)
+    return out
+
+
+def measure_requests(requests: list[MeasureRequest], log: Callable[[str], None] | None = None,
+                     ) -> dict[str, Result | Exception]:
+    """Refresh jobs (benchgen.metrics: kind latency-cpu), all in one set of rounds; a job whose session
+    cannot be prepared fails alone."""
+    out: dict[str, Result | Exception] = {}
+    subjects = []
+    budget, allow_busy = DEFAULT_BUDGET_S, False
+    for request in requests:
+        budget, allow_busy = request.latency_budget_s, request.allow_busy
+        try:
+            subjects.append(subject_of(request.family, request.variant, request.weights, seed=request.seed))
+        except Exception as exc:  # noqa: BLE001 - isolate any failure of one job from the others
+            out[request.variant.id] = exc
+    if subjects:
+        out.update(measure_cpu_latencies(subjects, budget_s=budget, allow_busy=allow_busy, log=log))
     return out
 
 

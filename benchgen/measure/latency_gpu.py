@@ -12,13 +12,16 @@ from pathlib import Path
 from benchgen.errors import BenchgenError
 from benchgen.measure.latency_cpu import probe_image
 from benchgen.measure.latency_stats import summarize
-from benchgen.measure.model_files import resolve_model
-from benchgen.measure.tensorrt_engine import (WORKSPACE_BYTES, TrtRunner, cuda_version, ensure_engine, find_gpu,
-                                              gpu_machine, import_cudart, import_tensorrt)
-from benchgen.registry.schema import Registry
+from benchgen.measure.gpu import cuda_version, find_gpu, gpu_machine, import_cudart
+from benchgen.measure.model_files import ModelFiles, lookup, model_files
+from benchgen.measure.request import MeasureRequest
+from benchgen.measure.tensorrt_engine import WORKSPACE_BYTES, TrtRunner, ensure_engine, import_tensorrt
+from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.provenance import collect_provenance
-from benchgen.results.schema import Result
+from benchgen.results.schema import Result, Timing
 
+#: the metric table's entry this module measures (benchgen.metrics)
+METRIC = "latency_trt_ms"
 MIN_ITERATIONS = 200
 MIN_SECONDS = 3.0
 WARMUP_SECONDS = 1.0
@@ -28,11 +31,25 @@ def measure_trt_latency(variant_id: str, weights: Path | None = None, registry: 
                         iterations: int = MIN_ITERATIONS, min_seconds: float = MIN_SECONDS,
                         warmup_s: float = WARMUP_SECONDS, workspace_bytes: int = WORKSPACE_BYTES,
                         image: Path | None = None, seed: int = 0) -> Result:
+    """`benchgen latency --backend tensorrt`: the variant looked up by id, then `trt_latency`."""
+    family, variant = lookup(variant_id, registry)
+    return trt_latency(family, variant, weights, seed, iterations, min_seconds, warmup_s, workspace_bytes, image)
+
+
+def measure_request(request: MeasureRequest) -> Result:
+    """A refresh job (benchgen.metrics: kind latency-gpu)."""
+    return trt_latency(request.family, request.variant, request.weights, request.seed)
+
+
+def trt_latency(family: Family, variant: Variant, weights: Path | None = None, seed: int = 0,
+                iterations: int = MIN_ITERATIONS, min_seconds: float = MIN_SECONDS, warmup_s: float = WARMUP_SECONDS,
+                workspace_bytes: int = WORKSPACE_BYTES, image: Path | None = None) -> Result:
     if iterations < MIN_ITERATIONS:
         raise BenchgenError(f"TensorRT timing needs at least {MIN_ITERATIONS} iterations (got {iterations})")
-    gpu = find_gpu()  # before any export or file: without a GPU this is one line and nothing else
+    # before any export or file: without a GPU this is one line and nothing else
+    gpu = find_gpu(needed_by="TensorRT")
     trt, cudart = import_tensorrt(), import_cudart()
-    model = resolve_model(variant_id, weights=weights, seed=seed, registry=registry)
+    model: ModelFiles = model_files(family, variant, weights, seed)
     engine_path, build_seconds = ensure_engine(trt, gpu, model.onnx_path, model.variant.input_size, workspace_bytes)
     runner = TrtRunner(trt, cudart, engine_path)
     try:
@@ -46,13 +63,14 @@ def measure_trt_latency(variant_id: str, weights: Path | None = None, registry: 
     return Result(
         variant=model.variant.id,
         kind="latency-gpu",
-        metrics={"latency_trt_ms": stats.as_dict()["median"]},
-        details={"gpu_compute": stats.as_dict(), "warmup_iterations": len(warmup),
+        metrics={METRIC: stats.as_dict()["median"]},
+        timing=Timing(stats=stats.as_dict()),
+        details={"warmup_iterations": len(warmup),
                  "engine": engine_path.name, "engine_build_s": round(build_seconds, 1) if build_seconds else None,
                  "timed": "GPU compute only (CUDA events around each enqueue; no host copies, no pre/post-processing)"},
         settings={"backend": "tensorrt", "precision": "fp16", "batch": 1, "gpu": gpu.name, "gpu_driver": gpu.driver,
                   "cuda": cuda_version(cudart), "tensorrt": trt.__version__,
                   "workspace_mib": workspace_bytes >> 20, "min_iterations": iterations, "min_seconds": min_seconds,
                   "probe_image": probe_name, **model.settings()},
-        provenance=collect_provenance(gpu_machine()),
+        provenance=collect_provenance(gpu_machine(needed_by="TensorRT")),
     )

@@ -25,14 +25,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from benchgen.errors import BackendUnavailable, BenchgenError, CheckpointError
+from benchgen.measure import gpu
 from benchgen.measure.gpu_clocks import ClockMonitor, ClockSample, ThrottleCheck, throttle_check
 from benchgen.measure.latency_stats import LatencyStats, StoppingRule, run_until_stable, summarize
 from benchgen.measure.model_files import lookup, sha256_file
 from benchgen.measure.torch_device import CudaDevice, CudaInfo, TorchDevice, find_cuda
 from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.provenance import collect_provenance, current_machine
-from benchgen.results.schema import Machine, Result
+from benchgen.measure.request import MeasureRequest
+from benchgen.results.schema import Machine, Result, Timing
 
+#: the metric table's entries this module measures (benchgen.metrics)
 BACKEND = "torch-cuda"
 KIND = "latency-torch-cuda"
 METRIC = "latency_torch_cuda_ms"
@@ -193,18 +196,22 @@ def torch_fingerprint() -> dict[str, Any]:
 
 
 def torch_gpu_machine(info: CudaInfo | None = None, driver: str | None = None) -> Machine:
-    """The GPU machine record (tensorrt_engine.gpu_machine), with the CUDA version torch was built with.
+    """The GPU machine record (benchgen.measure.gpu), with the CUDA version torch was built with.
 
     Containers without nvidia-smi still have a GPU torch can use: then name and driver come from
     torch and NVML.
     """
-    from benchgen.measure.tensorrt_engine import gpu_machine
-
     info = info or find_cuda()
     try:
-        return gpu_machine(cuda=info.cuda)
+        return gpu.gpu_machine(cuda=info.cuda, needed_by=BACKEND)
     except BackendUnavailable:
         return current_machine(gpu=info.name, gpu_driver=driver, cuda=info.cuda)
+
+
+def torch_gpu_machine_id() -> str:
+    """The id of the machine torch-cuda results belong to; BackendUnavailable without a CUDA device."""
+    torch_fingerprint()
+    return torch_gpu_machine().id
 
 
 def _weights_setting(weights: Path | None, seed: int) -> str:
@@ -212,18 +219,28 @@ def _weights_setting(weights: Path | None, seed: int) -> str:
 
 
 def measure_torch_latency(variant_id: str, weights: Path | None = None, registry: Registry | None = None,
-                          seed: int = 0, budget_s: float = DEFAULT_BUDGET_S, rel_ci: float = DEFAULT_REL_CI,
-                          min_runs: int = MIN_RUNS, compile: bool = False, cuda_graph: bool = True,
-                          device: TorchDevice | None = None, input_size: int | None = None,
-                          warmup_min_runs: int = WARMUP_MIN_RUNS, warmup_min_s: float = WARMUP_MIN_S,
-                          monitor: ClockMonitor | None = None,
-                          compile_fn: Callable[[Any], Any] | None = None) -> Result:
+                          seed: int = 0, **options: Any) -> Result:
+    """`benchgen latency --backend torch-cuda`: the variant looked up by id, then `torch_latency`."""
+    family, variant = lookup(variant_id, registry)
+    return torch_latency(family, variant, weights, seed, **options)
+
+
+def measure_request(request: MeasureRequest) -> Result:
+    """A refresh job (benchgen.metrics: kind latency-torch-cuda)."""
+    return torch_latency(request.family, request.variant, request.weights, request.seed)
+
+
+def torch_latency(family: Family, variant: Variant, weights: Path | None = None, seed: int = 0,
+                  budget_s: float = DEFAULT_BUDGET_S, rel_ci: float = DEFAULT_REL_CI,
+                  min_runs: int = MIN_RUNS, compile: bool = False, cuda_graph: bool = True,
+                  device: TorchDevice | None = None, input_size: int | None = None,
+                  warmup_min_runs: int = WARMUP_MIN_RUNS, warmup_min_s: float = WARMUP_MIN_S,
+                  monitor: ClockMonitor | None = None, compile_fn: Callable[[Any], Any] | None = None) -> Result:
     """`device` defaults to the CUDA GPU (BackendUnavailable, before anything is built, without one)."""
     if budget_s <= 0:
         raise BenchgenError(f"--budget must be positive (got {budget_s})")
     if min_runs < 1:
         raise BenchgenError(f"the minimum number of timed runs must be at least 1 (got {min_runs})")
-    family, variant = lookup(variant_id, registry)
     device = device or CudaDevice()
     module, inputs = deploy_module(family, variant, weights, seed, input_size)
     module, inputs = device.place(module, inputs)
@@ -246,7 +263,7 @@ def measure_torch_latency(variant_id: str, weights: Path | None = None, registry
     machine = (torch_gpu_machine(device.info, device_settings.get("gpu_driver")) if isinstance(device, CudaDevice)
                else current_machine())
     details: dict[str, Any] = {
-        "compute": stats, "stop_reason": timing.stop_reason, "warmup_runs": timing.warmup_runs,
+        "stop_reason": timing.stop_reason, "warmup_runs": timing.warmup_runs,
         "warmup_s": round(timing.warmup_s, 2), "measure_s": round(time.perf_counter() - started, 1),
         "timed": timed_description(device.kind, timing.cuda_graph),
         "throttle": timing.throttle.as_dict(),
@@ -265,6 +282,6 @@ def measure_torch_latency(variant_id: str, weights: Path | None = None, registry
     }
     return Result(
         variant=variant.id, kind=KIND, status="unstable" if timing.throttle.throttled else "ok",
-        metrics={METRIC: stats["median"]}, details=details, settings=settings,
+        metrics={METRIC: stats["median"]}, timing=Timing(stats=stats), details=details, settings=settings,
         provenance=collect_provenance(machine),
     )

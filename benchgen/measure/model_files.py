@@ -145,7 +145,13 @@ def exported_onnx(family: Family, variant: Variant, weights: Path | None, seed: 
 
 def resolve_model(variant_id: str, weights: Path | None = None, seed: int = 0,
                   registry: Registry | None = None) -> ModelFiles:
+    """The CLI's entry: a variant id, looked up once (`model_files` past it)."""
     family, variant = lookup(variant_id, registry)
+    return model_files(family, variant, weights, seed)
+
+
+def model_files(family: Family, variant: Variant, weights: Path | None = None, seed: int = 0) -> ModelFiles:
+    """The variant's ONNX file (from the registry, benchgen's export or its provider) and pipeline."""
     if family.builds(variant) is not None:
         return provider_model(family, variant, weights, seed)
     if family.implementation is None:

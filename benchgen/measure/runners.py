@@ -13,8 +13,10 @@ import numpy as np
 import onnxruntime as ort
 
 from benchgen.errors import BackendUnavailable, BenchgenError
+from benchgen.measure.feeds import bind_feeds
 
-BACKENDS = ("ort-cpu", "ort-cuda", "tensorrt")
+#: the runtimes an ONNX file runs on for evaluation (refresh's backends are benchgen.metrics.BACKENDS)
+RUNNER_BACKENDS = ("ort-cpu", "ort-cuda", "tensorrt")
 
 
 class Runner(Protocol):
@@ -26,19 +28,6 @@ class Runner(Protocol):
 
     def prepare(self, feeds: dict[str, np.ndarray]) -> Callable[[], Sequence[np.ndarray]]:
         ...
-
-
-def bind_feeds(feeds: dict[str, np.ndarray], input_names: Sequence[str]) -> dict[str, np.ndarray]:
-    """Match a pipeline's feeds to the model's inputs; a lone input binds by position.
-
-    Bring-your-own ONNX files name their one image input whatever their exporter chose ("images",
-    "input", ...); insisting on a name would reject a file for no reason that matters.
-    """
-    if set(feeds) == set(input_names):
-        return feeds
-    if len(feeds) == 1 and len(input_names) == 1:
-        return {input_names[0]: next(iter(feeds.values()))}
-    raise BenchgenError(f"the pipeline feeds {sorted(feeds)} but the model's inputs are {list(input_names)}")
 
 
 def session_options(threads: int | None = None) -> tuple[ort.SessionOptions, dict[str, Any]]:
@@ -114,21 +103,4 @@ def make_runner(backend: str, onnx_path: Path, threads: int | None = None, input
         from benchgen.measure.tensorrt_engine import TrtRunner  # tensorrt is an optional extra
 
         return TrtRunner.from_onnx(onnx_path, input_size)
-    raise BenchgenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-
-
-def backend_fingerprint(backend: str) -> dict[str, Any]:
-    """What besides the model decides a backend's outputs, known without building the backend."""
-    if backend == "ort-cuda":
-        require_ort_cuda()
-    if backend in ("ort-cpu", "ort-cuda"):
-        return {"backend": backend, "onnxruntime": ort.__version__}
-    if backend == "tensorrt":
-        from benchgen.measure.tensorrt_engine import engine_fingerprint
-
-        return {"backend": backend, **engine_fingerprint()}
-    if backend == "torch-cuda":  # not an ONNX runner: the PyTorch deploy module (benchgen.measure.latency_torch)
-        from benchgen.measure.latency_torch import torch_fingerprint
-
-        return torch_fingerprint()
-    raise BenchgenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    raise BenchgenError(f"unknown backend {backend!r}; choose one of {', '.join(RUNNER_BACKENDS)}")

@@ -30,7 +30,8 @@ import onnx
 from onnx import shape_inference
 
 from benchgen.errors import BenchgenError
-from benchgen.measure.model_files import ModelFiles, resolve_model
+from benchgen.measure.model_files import ModelFiles, model_files, resolve_model
+from benchgen.measure.request import MeasureRequest
 from benchgen.registry.schema import Registry
 from benchgen.results.provenance import collect_provenance
 from benchgen.results.schema import Result
@@ -198,7 +199,16 @@ def count_size(model: onnx.ModelProto, input_size: int) -> SizeCount:
 
 def measure_size(variant_id: str, weights: Path | None = None, registry: Registry | None = None,
                  seed: int = 0) -> Result:
-    model: ModelFiles = resolve_model(variant_id, weights=weights, seed=seed, registry=registry)
+    """`benchgen size`: the variant looked up by id, then `size_of`."""
+    return size_of(resolve_model(variant_id, weights=weights, seed=seed, registry=registry))
+
+
+def measure_request(request: MeasureRequest) -> Result:
+    """A refresh job (benchgen.metrics: kind size)."""
+    return size_of(model_files(request.family, request.variant, request.weights, request.seed))
+
+
+def size_of(model: ModelFiles) -> Result:
     count = count_size(onnx.load(str(model.onnx_path)), model.variant.input_size)
     return Result(
         variant=model.variant.id,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,36 +21,14 @@ import numpy as np
 
 from benchgen.atomic_files import reserve_temp_path
 from benchgen.errors import BackendUnavailable, BenchgenError
+from benchgen.measure.feeds import bind_feeds
 from benchgen.measure.model_files import cache_root, sha256_file
-from benchgen.results.provenance import current_machine, slugify
+from benchgen.measure.gpu import GpuInfo, cuda_call, cuda_version, find_gpu, gpu_machine, import_cudart  # noqa: F401
+from benchgen.results.provenance import slugify
 
 #: builder workspace limit; 4 GiB is ample for detectors at batch 1 and fits every datacenter GPU
 WORKSPACE_BYTES = 4 << 30
 EXTRA_HINT = "pip install 'benchgen[tensorrt]'"
-
-
-@dataclass(frozen=True)
-class GpuInfo:
-    name: str
-    driver: str
-
-
-def find_gpu(run: Callable[..., Any] = subprocess.run) -> GpuInfo:
-    """The first NVIDIA GPU as the driver reports it; BackendUnavailable (one line) without one."""
-    try:
-        done = run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
-                   capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        raise BackendUnavailable("TensorRT needs an NVIDIA GPU and this machine has none (no nvidia-smi); "
-                                 "nothing was measured") from None
-    lines = [line for line in (done.stdout or "").splitlines() if line.strip()]
-    if done.returncode != 0 or not lines:
-        message = (done.stderr or done.stdout or "").strip()
-        reason = message.splitlines()[0] if message else "no GPU listed"
-        raise BackendUnavailable(f"TensorRT needs an NVIDIA GPU and nvidia-smi finds none ({reason}); "
-                                 "nothing was measured")
-    name, _, driver = lines[0].partition(",")
-    return GpuInfo(name=name.strip(), driver=driver.strip())
 
 
 def import_tensorrt() -> ModuleType:
@@ -66,51 +43,17 @@ def import_tensorrt() -> ModuleType:
     return trt
 
 
-def import_cudart() -> ModuleType:
-    """cuda-python's runtime bindings: `cuda.bindings.runtime` since 12.6, `cuda.cudart` before."""
-    for name in ("cuda.bindings.runtime", "cuda.cudart"):
-        try:
-            return importlib.import_module(name)
-        except ImportError:
-            continue
-    raise BackendUnavailable(f"cuda-python is not installed ({EXTRA_HINT}); nothing was measured")
-
-
-def cuda_call(result: Any) -> Any:
-    """cuda-python returns (error, *values); turn a failure into an exception and unwrap the values."""
-    if not isinstance(result, tuple):
-        result = (result,)
-    error, values = result[0], result[1:]
-    if int(error) != 0:
-        raise RuntimeError(f"CUDA call failed: {error}")
-    return values[0] if len(values) == 1 else (values or None)
-
-
-def cuda_version(cudart: ModuleType) -> str:
-    version = int(cuda_call(cudart.cudaRuntimeGetVersion()))
-    return f"{version // 1000}.{version % 1000 // 10}"
-
-
 def engine_fingerprint() -> dict[str, str]:
     """What besides the ONNX file decides an engine's outputs: TensorRT's version and the GPU."""
-    gpu = find_gpu()
+    gpu = find_gpu(needed_by="TensorRT")
     trt = import_tensorrt()
     return {"tensorrt": trt.__version__, "gpu": gpu.name, "precision": "fp16"}
 
 
-def gpu_machine(cuda: str | None = None):
-    """The machine record for GPU results: CPU facts plus GPU model, driver and CUDA runtime version.
-
-    `cuda` is given by backends that know theirs (PyTorch's own CUDA build); otherwise it is the
-    CUDA runtime cuda-python reports, or None without cuda-python.
-    """
-    gpu = find_gpu()
-    if cuda is None:
-        try:
-            cuda = cuda_version(import_cudart())
-        except (BackendUnavailable, RuntimeError):
-            cuda = None
-    return current_machine(gpu=gpu.name, gpu_driver=gpu.driver, cuda=cuda)
+def gpu_machine_id() -> str:
+    """The id of the machine TensorRT results belong to; BackendUnavailable without a GPU or the extra."""
+    engine_fingerprint()
+    return gpu_machine(needed_by="TensorRT").id
 
 
 def profile_shapes(name: str, shape: Sequence[int], input_size: int | None) -> tuple[tuple[int, ...], ...]:
@@ -224,7 +167,7 @@ class TrtRunner:
 
     @classmethod
     def from_onnx(cls, onnx_path: Path, input_size: int | None = None) -> "TrtRunner":
-        gpu = find_gpu()
+        gpu = find_gpu(needed_by="TensorRT")
         trt, cudart = import_tensorrt(), import_cudart()
         engine_path, _ = ensure_engine(trt, gpu, onnx_path, input_size)
         return cls(trt, cudart, engine_path)
@@ -233,8 +176,6 @@ class TrtRunner:
         cuda_call(self.cudart.cudaMemcpyAsync(dst, src, nbytes, kind, self.stream))
 
     def load_inputs(self, feeds: dict[str, np.ndarray]) -> None:
-        from benchgen.measure.runners import bind_feeds
-
         h2d = self.cudart.cudaMemcpyKind.cudaMemcpyHostToDevice
         for name, value in bind_feeds(feeds, self.input_names).items():
             array = np.ascontiguousarray(value, dtype=self.host[name].dtype).reshape(self.host[name].shape)

@@ -191,10 +191,10 @@ class CudaDevice:
     def driver(self) -> str | None:
         driver = self.monitor().driver()
         if driver is None:
-            from benchgen.measure.tensorrt_engine import find_gpu
+            from benchgen.measure.gpu import find_gpu
 
             try:
-                driver = find_gpu().driver
+                driver = find_gpu(needed_by="torch-cuda").driver
             except BackendUnavailable:
                 return None
         return driver

@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import benchgen
+from benchgen.metrics import KINDS
 from benchgen.measure.model_files import registry_onnx_path, sha256_file
 from benchgen.models.source_hash import implementation_source_hash
 from benchgen.registry.schema import Family, Variant
 
 EXPORT_SETTINGS = {"opset": ">=17", "batch": 1}
 DECODING_FIELDS = ("decoder", "preprocess", "class_map", "decoder_options")
-#: how each kind is measured; bump one when its method changes, so its old results become stale
-#: (latency-cpu 2: no end-to-end phase with random weights, the network phase gets the whole budget;
+#: Each kind's method version is `Kind.method_version` in benchgen.metrics; bump it when the method
+#: changes, so its old results become stale. Its history (latency-cpu 2: no end-to-end phase with random weights, the network phase gets the whole budget;
 #: 3: interleaved rounds under the contention rule, with the calibration probe;
 #: accuracy 2: scored by faster-coco-eval instead of pycocotools - the same 12 numbers to 1e-6 in the
 #: oracle tests, but a result must name the engine that computed it, so each machine re-scores once,
@@ -33,7 +34,6 @@ DECODING_FIELDS = ("decoder", "preprocess", "class_map", "decoder_options")
 #: memory before ONNX Runtime sees the graph (it neither folds nor fuses an overridable initializer,
 #: which made NanoDet-m time ~40 % slower), and NMS with a box cap stops at the cap in one pass, which
 #: shortens the end-to-end phase of every NMS detector)
-METHOD_VERSIONS = {"size": 1, "latency-cpu": 4, "latency-gpu": 1, "latency-torch-cuda": 1, "accuracy": 3}
 
 
 def model_material(family: Family, variant: Variant, weights: Path | None, seed: int) -> dict[str, Any]:
@@ -67,6 +67,6 @@ def model_material(family: Family, variant: Variant, weights: Path | None, seed:
 
 def cache_key(kind: str, model: dict[str, Any], backend: dict[str, Any], machine_id: str,
               extra: dict[str, Any] | None = None) -> str:
-    material = {"kind": kind, "method": METHOD_VERSIONS[kind], "model": model, "backend": backend,
+    material = {"kind": kind, "method": KINDS[kind].method_version, "model": model, "backend": backend,
                 "machine": machine_id, "benchgen": benchgen.__version__, "extra": extra or {}}
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:24]

@@ -13,16 +13,12 @@ from pathlib import Path
 from benchgen.errors import BenchgenError
 from benchgen.measure.coco_eval import engine_label
 from benchgen.measure.dataset import default_dataset_root
-from benchgen.measure.runners import backend_fingerprint
+from benchgen.measure.backends import backend_fingerprint
+from benchgen.metrics import BACKENDS
 from benchgen.refresh.cache_key import cache_key, model_material
 from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.index import ResultHeader, Results, as_headers
 
-#: kinds of measurement per backend; accuracy needs trained weights, so it is added per variant
-BACKEND_KINDS = {"ort-cpu": ("size", "latency-cpu"), "tensorrt": ("latency-gpu",),
-                 "torch-cuda": ("latency-torch-cuda",)}
-#: backends that run benchgen's own PyTorch modules, so only families with an implementation
-TORCH_BACKENDS = ("torch-cuda",)
 
 
 @dataclass
@@ -132,22 +128,22 @@ def plan(registry: Registry, results: Results, machines: dict[str, str], *, only
         except BenchgenError as exc:
             # Not a failure of the model: its input is absent here, like TensorRT on a CPU machine.
             for backend in backends:
-                for kind in BACKEND_KINDS[backend]:
+                for kind in BACKENDS[backend].kinds:
                     jobs.append(Job(family, variant, kind, backend, "", machines[backend], weights,
                                     reason=f"not measurable here: {exc}", stale=False, unavailable=True))
             continue
         # provider-built: fixed-seed weights, so no mAP (it stays reported)
         trained = (family.implementation is None and not provider_built) or weights is not None
         for backend in backends:
-            if backend in TORCH_BACKENDS and family.implementation is None:
+            if BACKENDS[backend].implementations_only and family.implementation is None:
                 what = "exported by its provider as ONNX" if provider_built else "an ONNX file"
-                for kind in BACKEND_KINDS[backend]:
+                for kind in BACKENDS[backend].kinds:
                     jobs.append(Job(family, variant, kind, backend, "", machines[backend], weights, stale=False,
                                     unavailable=True, reason=f"not measured with {backend}: it times only the families "
                                     f"benchgen implements in PyTorch, and {family.id} is {what}"))
                 continue
-            kinds = list(BACKEND_KINDS[backend])
-            if trained and dataset is not None and backend == "ort-cpu":
+            kinds = list(BACKENDS[backend].kinds)
+            if trained and dataset is not None and BACKENDS[backend].accuracy:
                 kinds.append("accuracy")
             fingerprint = backend_fingerprint(backend)
             for kind in kinds:

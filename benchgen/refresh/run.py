@@ -25,6 +25,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from benchgen.errors import raise_terminated
+from benchgen.measure.request import MeasureRequest
+from benchgen.metrics import KINDS, resolve
 from benchgen.refresh.plan import Job
 from benchgen.registry.schema import Registry
 from benchgen.results.history import Delta, result_delta
@@ -55,45 +57,30 @@ class Outcome:
 LatencyOutcome = dict[str, Union[Result, Exception]]
 
 
+def request(job: Job, registry: Registry, options: Options) -> MeasureRequest:
+    """The job as its measuring function takes it: objects, never an id to look up again."""
+    return MeasureRequest(job.family, job.variant, job.backend, weights=job.weights, seed=options.seed,
+                          registry=registry, images=options.images, annotations=options.annotations,
+                          latency_budget_s=options.latency_budget_s, allow_busy=options.allow_busy)
+
+
 def measure(job: Job, registry: Registry, options: Options) -> Result:
-    """Dispatch to the measuring code; imported lazily so planning never loads torch."""
-    variant = job.variant.id
-    if job.kind == "size":
-        from benchgen.measure.size import measure_size
-
-        return measure_size(variant, weights=job.weights, registry=registry, seed=options.seed)
-    if job.kind == "latency-gpu":
-        from benchgen.measure.latency_gpu import measure_trt_latency
-
-        return measure_trt_latency(variant, weights=job.weights, registry=registry, seed=options.seed)
-    if job.kind == "latency-torch-cuda":
-        from benchgen.measure.latency_torch import measure_torch_latency
-
-        return measure_torch_latency(variant, weights=job.weights, registry=registry, seed=options.seed)
-    if job.kind == "accuracy":
-        from benchgen.measure.accuracy import evaluate_accuracy
-
-        return evaluate_accuracy(variant, images_dir=options.images, annotations=options.annotations,
-                                 weights=job.weights, backend=job.backend, registry=registry, progress=False,
-                                 seed=options.seed)
-    raise ValueError(f"unknown measurement kind {job.kind!r}")
+    """One job, by its kind's measuring function in the metric table (imported lazily: planning never
+    loads torch)."""
+    kind = KINDS[job.kind]
+    if kind.measure is None:
+        raise ValueError(f"kind {job.kind!r} is timed together with the others of its kind, not alone")
+    return resolve(kind.measure)(request(job, registry, options))
 
 
 def measure_latencies(jobs: list[Job], registry: Registry, options: Options,
                       log: Callable[[str], None]) -> LatencyOutcome:
-    """Prepare every job's session (a failure is that job's alone), then time them all in one set of rounds."""
-    from benchgen.measure.latency_cpu import measure_cpu_latencies, prepare_subject
-
+    """Jobs of a kind timed together (the CPU's interleaved rounds): one call per kind, every job's
+    session prepared first (a failure is that job's alone)."""
     out: LatencyOutcome = {}
-    subjects = []
-    for job in jobs:
-        try:
-            subjects.append(prepare_subject(job.variant.id, weights=job.weights, registry=registry, seed=options.seed))
-        except Exception as exc:  # noqa: BLE001 - isolate any failure of one job from the others
-            out[job.variant.id] = exc
-    if subjects:
-        out.update(measure_cpu_latencies(subjects, budget_s=options.latency_budget_s,
-                                         allow_busy=options.allow_busy, log=log))
+    for kind_id in dict.fromkeys(j.kind for j in jobs):
+        together = resolve(KINDS[kind_id].measure_together)
+        out.update(together([request(j, registry, options) for j in jobs if j.kind == kind_id], log))
     return out
 
 
@@ -126,8 +113,6 @@ class Recorder:
         self.last_ok = {(h.machine_id, h.variant, h.kind): h for h in as_headers(previous) if h.status == "ok"}
 
     def finish(self, job: Job, result: Result) -> Result:
-        if result.cache_key and result.cache_key != job.key:
-            result.details["measure_cache_key"] = result.cache_key
         result.cache_key = job.key
         return result
 
@@ -192,7 +177,7 @@ def confirm_regressions(jobs: list[Job], timed: LatencyOutcome, recorder: Record
             continue  # the re-timing failed: keep the first timing, whose flag then stands unconfirmed
         confirmed = bool(recorder.deltas(second))
         second.details["confirmation"] = {
-            "first_median_ms": first.metrics.get("latency_cpu_ms"), "first_date": first.provenance.date.isoformat(),
+            "first_median_ms": first.timing.stats.median if first.timing else None, "first_date": first.provenance.date.isoformat(),
             "first_flag": changes[0].describe(), "confirmed": confirmed}
         if not confirmed:
             recorder.outcome.unconfirmed.append((variant_id, changes[0]))
@@ -208,8 +193,8 @@ def execute(jobs: list[Job], registry: Registry, results_dir: Path, previous: Re
             latency_fn: Callable[..., LatencyOutcome] = measure_latencies) -> Outcome:
     console = console or Console(stderr=True)
     outcome = Outcome()
-    latency_jobs = [j for j in jobs if j.kind == "latency-cpu"]
-    one_by_one = [j for j in jobs if j.kind != "latency-cpu"]
+    latency_jobs = [j for j in jobs if KINDS[j.kind].measure_together is not None]
+    one_by_one = [j for j in jobs if KINDS[j.kind].measure_together is None]
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     # No auto-refresh: rich would redraw from a thread of its own ten times a second, and that thread's
     # hold on the GIL, taken while session.run returns, made YOLOX-Nano time 7.7 ms instead of 5.0 ms.
@@ -230,7 +215,7 @@ def execute(jobs: list[Job], registry: Registry, results_dir: Path, previous: Re
             def log(message: str) -> None:
                 progress.console.print(escape(message))
 
-            progress.update(task, description=f"timing {len(latency_jobs)} CPU latencies in interleaved rounds",
+            progress.update(task, description=f"timing {len(latency_jobs)} latencies together in interleaved rounds",
                             refresh=True)
             timed = latency_fn(latency_jobs, registry, options, log)
             timed = confirm_regressions(latency_jobs, timed, recorder, registry, options, log, latency_fn)

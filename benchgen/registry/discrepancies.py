@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from benchgen.metrics import METRICS
 from benchgen.registry.schema import Family, PublishedModel, Registry, ReportedValue
 
-#: (kind, tolerance): latency and sizes compare relatively, AP in absolute points.
-TOLERANCES: dict[str, tuple[str, float]] = {
-    "map50_95": ("absolute", 0.2),
-    "latency_cpu_ms": ("relative", 0.05),
-    "latency_trt_ms": ("relative", 0.05),
-    "latency_torch_cuda_ms": ("relative", 0.05),
-    "params_m": ("relative", 0.05),
-    "flops_g": ("relative", 0.05),
-}
+#: Two sources agree within `Metric.source_tolerance` (benchgen.metrics): latency and sizes compare
+#: relatively (5 %), AP in absolute points (0.2).
 
 
 @dataclass(frozen=True)
@@ -24,7 +18,7 @@ class Discrepancy:
     spread: float  # absolute points for AP, max/min - 1 for the others
 
     def describe(self) -> str:
-        kind, _ = TOLERANCES[self.metric]
+        kind, _ = METRICS[self.metric].source_tolerance
         amount = f"{self.spread:.1f} AP" if kind == "absolute" else f"{self.spread * 100:.0f} %"
         listed = "; ".join(f"{v.value:g} ({v.source_name})" for v in self.values)
         return f"sources disagree by {amount}: {listed}"
@@ -35,7 +29,7 @@ def find_discrepancy(metric: str, values: list[ReportedValue]) -> Discrepancy | 
     latency of one model differ because the GPUs do, so latencies are compared per hardware."""
     groups: dict[str | None, list[ReportedValue]] = {}
     for value in values:
-        groups.setdefault(value.hardware if metric.startswith("latency") else None, []).append(value)
+        groups.setdefault(value.hardware if METRICS[metric].timed else None, []).append(value)
     found = [d for group in groups.values() if (d := _spread(metric, group)) is not None]
     return max(found, key=lambda d: d.spread) if found else None
 
@@ -43,7 +37,7 @@ def find_discrepancy(metric: str, values: list[ReportedValue]) -> Discrepancy | 
 def _spread(metric: str, values: list[ReportedValue]) -> Discrepancy | None:
     if len(values) < 2:
         return None
-    kind, tolerance = TOLERANCES[metric]
+    kind, tolerance = METRICS[metric].source_tolerance
     low, high = min(v.value for v in values), max(v.value for v in values)
     spread = high - low if kind == "absolute" else (high / low - 1 if low > 0 else float("inf"))
     if spread <= tolerance + 1e-12:
@@ -63,17 +57,16 @@ def registry_discrepancies(registry: Registry) -> list[tuple[Family, PublishedMo
     return found
 
 
-#: how far a measured figure may sit from the preferred published one before the page flags it. Only
-#: parameters: a graph count of the same architecture should land within 3 % of the authors' count
-#: (folded BatchNorm, anchor constants and rounding of the published "2.6 M" explain that much); beyond
-#: it, benchgen may not be measuring the published architecture, and the reader should know. FLOPs are
-#: counted by different rules everywhere, latency and mAP on other machines and weights.
-MEASURED_TOLERANCES: dict[str, float] = {"params_m": 0.03}
+#: How far a measured figure may sit from the preferred published one before the page flags it is
+#: `Metric.measured_tolerance`: only parameters (3 %), since a graph count of the same architecture
+#: should land that close to the authors' count; beyond it, benchgen may not be measuring the
+#: published architecture, and the reader should know. FLOPs are counted by different rules
+#: everywhere, latency and mAP on other machines and weights.
 
 
 def measured_mismatch(metric: str, measured: float, published: ReportedValue | None) -> float | None:
     """measured / published - 1 where it exceeds the metric's tolerance, else None."""
-    tolerance = MEASURED_TOLERANCES.get(metric)
+    tolerance = METRICS[metric].measured_tolerance
     if tolerance is None or published is None or published.value <= 0:
         return None
     relative = measured / published.value - 1

@@ -7,52 +7,16 @@ errors, not silently ignored) and the error names the file and the key path.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from benchgen.metrics import METRICS, reported_metrics
 from benchgen.visible_text import describe, invisible
 
-#: Metrics a registry can report and benchgen can measure, with the units the pages use.
-METRICS: dict[str, dict[str, str]] = {
-    "map50_95": {"label": "mAP<sup>val</sup> 50-95", "unit": "", "better": "higher"},
-    "latency_cpu_ms": {"label": "CPU ONNX (ms)", "unit": "ms", "better": "lower"},
-    "latency_trt_ms": {"label": "TensorRT FP16 (ms)", "unit": "ms", "better": "lower"},
-    "latency_torch_cuda_ms": {"label": "PyTorch CUDA FP16 (ms)", "unit": "ms", "better": "lower"},
-    "params_m": {"label": "params (M)", "unit": "M", "better": "lower"},
-    "flops_g": {"label": "FLOPs (G)", "unit": "G", "better": "lower"},
-}
-#: Columns benchgen only ever measures: no publication reports them (so a registry cannot), and a
-#: table shows them only where a measurement (or a failed attempt) exists.
-MEASURED_ONLY: frozenset[str] = frozenset({"latency_torch_cuda_ms"})
-MetricName = Literal["map50_95", "latency_cpu_ms", "latency_trt_ms", "params_m", "flops_g"]
-
-#: Values a figure can plausibly take, in page units: (lowest, highest, whether the lowest is allowed).
-#: AP is a percentage; a detector's batch-1 latency over 10 minutes, over 100,000 M parameters or
-#: 1,000,000 GFLOPs is a unit mistake (seconds for ms, raw counts for millions), not a model. A
-#: latency is never 0; a graph with no counted operation (an NMS-only graph) has 0 FLOPs.
-PLAUSIBLE: dict[str, tuple[float, float, bool]] = {  # one entry per METRICS key (tests check)
-    "map50_95": (0.0, 100.0, True),
-    "latency_cpu_ms": (0.0, 600_000.0, False),
-    "latency_trt_ms": (0.0, 600_000.0, False),
-    "latency_torch_cuda_ms": (0.0, 600_000.0, False),
-    "params_m": (0.0, 100_000.0, True),  # counted from the graph: a tiny graph can round to 0.0
-    "flops_g": (0.0, 1_000_000.0, True),
-}
-
-
 def implausible(metric: str, value: float) -> str | None:
-    """Why `value` cannot be a `metric` figure, or None. NaN and infinities are never figures."""
-    if not math.isfinite(value):
-        return f"{metric} is {value}, not a finite number"
-    low, high, low_allowed = PLAUSIBLE[metric]
-    unit = METRICS[metric]["unit"] or ("AP %" if metric == "map50_95" else "")
-    if value < low or (value == low and not low_allowed):
-        return f"{metric} is {value:g}, must be {'at least' if low_allowed else 'above'} {low:g} {unit}".rstrip()
-    if value > high:
-        return f"{metric} is {value:g} {unit}, above the plausible {high:g} {unit} (a unit mistake?)"
-    return None
+    """Why `value` cannot be a `metric` figure, or None (the metric table's plausible range)."""
+    return METRICS[metric].implausible(value)
 
 
 def _shows_as_written(name: str) -> str:
@@ -172,12 +136,17 @@ class PublishedModel(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: DisplayName
     input_size: int = Field(gt=0)
-    reported: dict[MetricName, list[ReportedValue]] = Field(default_factory=dict)
+    reported: dict[str, list[ReportedValue]] = Field(
+        default_factory=dict, description="published figures by metric (benchgen.metrics: the columns a source "
+                                          "can report)")
 
     @field_validator("reported")
     @classmethod
     def _non_empty(cls, value: dict[str, list[ReportedValue]]) -> dict[str, list[ReportedValue]]:
         for metric, values in value.items():
+            if metric not in reported_metrics():
+                raise ValueError(f"reported.{metric}: not a metric a source can report; use one of "
+                                 f"{', '.join(reported_metrics())}")
             if not values:
                 raise ValueError(f"reported.{metric} is an empty list; remove it or add a value")
             for index, item in enumerate(values):

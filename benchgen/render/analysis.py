@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from benchgen.registry.schema import METRICS
+from benchgen.metrics import METRICS, chart_latencies
 from benchgen.render.claims import DEFAULT, ClaimRule, Point, accuracy_point, comparable_accuracy, point
 from benchgen.results.merge import Row, Table
 
@@ -72,9 +72,9 @@ def latency_bases(table: Table) -> list[LatencyBasis]:
     """Latency columns on which every row can be compared fairly, measured bases first."""
     bases = []
     rows = table.rows
-    for metric in ("latency_trt_ms", "latency_torch_cuda_ms", "latency_cpu_ms"):
+    for metric in (m.id for m in chart_latencies()):
         cells = [r.cells[metric] for r in rows]
-        label = METRICS[metric]["label"].replace(" (ms)", "")
+        label = METRICS[metric].label.replace(" (ms)", "")
         if cells and all(c.origin == "measured" for c in cells) and table.machine is not None:
             bases.append(LatencyBasis(metric, f"{label} latency measured by benchgen on {table.machine.label}", True))
         elif cells and all(c.origin == "reported" for c in cells):
@@ -99,13 +99,7 @@ def _ap(value: float) -> str:
 
 
 def _fmt(metric: str, value: float) -> str:
-    if metric == "map50_95":
-        return f"{_ap(value)} AP"
-    if metric.startswith("latency"):
-        return f"{value:.2f} ms"
-    if metric == "params_m":
-        return f"{value:.1f} M parameters"
-    return f"{value:.1f} GFLOPs"
+    return METRICS[metric].phrase(value)
 
 
 def _names(table: Table) -> dict[str, str]:

@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from benchgen.metrics import chart_latencies
 from benchgen.render.page_text import visible_data
-from benchgen.results.merge import REFERENCE_HARDWARE, Table
-
-LATENCY_METRICS = {"latency_trt_ms": "TensorRT FP16", "latency_torch_cuda_ms": "PyTorch CUDA FP16",
-                   "latency_cpu_ms": "CPU ONNX Runtime"}
+from benchgen.results.merge import Table
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
 
 
@@ -26,13 +24,13 @@ def view_data(table: Table, view_id: str, label: str) -> dict[str, Any]:
         accuracy = row.cells["map50_95"]
         item["map"] = accuracy.value
         item["map_origin"] = accuracy.origin
-        for metric in LATENCY_METRICS:
-            cell = row.cells[metric]
+        for metric in chart_latencies():
+            cell = row.cells[metric.id]
             wanted = "measured" if table.machine is not None else "reported"
             # a reported figure is drawn only on the column's reference hardware (no V100 among T4s)
-            off_reference = (cell.origin == "reported" and metric in REFERENCE_HARDWARE
-                             and cell.preferred.hardware != REFERENCE_HARDWARE[metric])
-            item[metric] = cell.value if cell.origin == wanted and not off_reference else None
+            off_reference = (cell.origin == "reported" and metric.reference_hardware is not None
+                             and cell.preferred.hardware != metric.reference_hardware)
+            item[metric.id] = cell.value if cell.origin == wanted and not off_reference else None
         rows.append(item)
     return {"id": view_id, "label": label, "rows": rows}
 
@@ -42,7 +40,7 @@ def chart_data(families: list[tuple[str, str]], tables: list[Table], reported: T
     views.append(view_data(reported, "reported", reported.view_label))
     return {
         "generated": generated,
-        "latencyMetrics": LATENCY_METRICS,
+        "latencyMetrics": {m.id: m.chart_label for m in chart_latencies()},
         "families": [{"id": fid, "name": name, "color": PALETTE[i % len(PALETTE)]}
                      for i, (fid, name) in enumerate(families)],
         "views": views,

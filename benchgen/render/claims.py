@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from benchgen.metrics import METRICS
 from benchgen.render.table_view import subset_size
 from benchgen.results.merge import Cell
 
 #: floating-point slack, so that a gap such as 48.1 - 47.6 counts as what it is printed as
 _EPS = 1e-9
 
-#: where each latency measurement stores the confidence interval of its median (benchgen.measure's
-#: latency_cpu, latency_gpu and latency_torch write LatencyStats.as_dict() under these keys)
-INTERVAL_DETAILS = {"latency_cpu_ms": "network", "latency_trt_ms": "gpu_compute", "latency_torch_cuda_ms": "compute"}
 
 
 @dataclass(frozen=True)
@@ -59,14 +57,12 @@ def point(cell: Cell) -> Point | None:
     value = cell.value
     if value is None:
         return None
-    if cell.origin != "measured" or cell.metric not in INTERVAL_DETAILS:
+    if cell.origin != "measured" or not METRICS[cell.metric].timed:
         return Point.exact(value, reported=cell.origin == "reported")
-    details = cell.measured.details
-    stats = details.get(INTERVAL_DETAILS[cell.metric]) or {}
-    if stats.get("ci_low") is None or stats.get("ci_high") is None:
+    timing = cell.measured.timing
+    if timing is None:
         return Point(value, None, None)
-    rounds = (details.get("rounds") or {}).get("round_medians_ms") or []
-    return Point(value, min(stats["ci_low"], value, *rounds), max(stats["ci_high"], value, *rounds))
+    return Point(value, *timing.spread_range(value))
 
 
 def accuracy_point(cell: Cell) -> Point | None:

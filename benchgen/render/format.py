@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 
-DECIMALS = {"map50_95": 1, "latency_cpu_ms": 2, "latency_trt_ms": 2, "latency_torch_cuda_ms": 2, "params_m": 1, "flops_g": 1}
+from benchgen.metrics import METRICS
 
 
 def number(metric: str, value: float | None, published: bool = False) -> str:
@@ -13,7 +13,7 @@ def number(metric: str, value: float | None, published: bool = False) -> str:
     params must not become 1.4), and is padded to the column's usual precision otherwise."""
     if value is None:
         return "–"
-    decimals = DECIMALS[metric]
+    decimals = METRICS[metric].decimals
     if published:
         text = repr(float(value))
         given = len(text.split(".")[1]) if "." in text and "e" not in text else 0

@@ -27,7 +27,8 @@ from benchgen.errors import BenchgenError
 from benchgen.locks import exclusive
 from benchgen.paths import DEFAULT_DOCS, DEFAULT_TEMPLATES, PROJECT_ROOT
 from benchgen.registry.discrepancies import registry_discrepancies
-from benchgen.registry.schema import MEASURED_ONLY, METRICS, Family, Registry
+from benchgen.metrics import KINDS, METRICS, reported_metrics, source_tolerance_text
+from benchgen.registry.schema import Family, Registry
 from benchgen.render.analysis import analyse_pair, latency_bases, pareto_front
 from benchgen.render.chart_data import chart_data, chart_data_script
 from benchgen.render.format import number, yaml_text
@@ -50,10 +51,6 @@ VENDOR_FILES = {
     "tablesort.min.js": "tablesort/dist/tablesort.min.js",
     "tablesort.number.min.js": "tablesort/dist/sorts/tablesort.number.min.js",
 }
-
-
-#: kinds whose successful measurements the family pages chart over time
-HISTORY_KINDS = ("latency-cpu", "latency-gpu", "latency-torch-cuda", "accuracy")
 
 
 #: templates rendered to an index.md (the site's and a folder's), so served at the folder's URL
@@ -108,12 +105,15 @@ def _environment(templates: Path) -> jinja2.Environment:
     env.filters["num"] = number
     env.filters["yaml"] = lambda text: Markup(yaml_text(plain_text(text)))
     # benchgen's own HTML (units with <sup>), the only markup a template prints as it is
-    env.globals["metric_labels"] = {metric: Markup(spec["label"]) for metric, spec in METRICS.items()}
+    env.globals["metric_labels"] = {m.id: Markup(m.label) for m in METRICS.values()}
     # the columns of the reported-only tables (other models): measured-only metrics are never published
-    env.globals["other_metrics"] = [m for m in METRICS if m not in MEASURED_ONLY]
+    env.globals["other_metrics"] = reported_metrics()
     # reported-only tables hold CPU figures from other runtimes (OpenVINO, MNN), so no "ONNX" in the header
-    env.globals["other_labels"] = {"latency_cpu_ms": Markup("CPU (ms)")}
+    env.globals["other_labels"] = {m.id: Markup(m.other_label) for m in METRICS.values() if m.other_label}
     env.globals["provider_install"] = provider_install
+    # what computes each kind, and when two published sources agree: the metric table's, not the template's
+    env.globals["engines"] = {k.id: k.engine for k in KINDS.values()}
+    env.globals["source_tolerances"] = source_tolerance_text()
     return env
 
 
@@ -145,6 +145,15 @@ def _view_options(views: Views) -> list[dict]:
     return options
 
 
+def build_time() -> dt.datetime:
+    """When the pages say they were generated: now, or SOURCE_DATE_EPOCH where it is set (the
+    reproducible-builds convention), so two renders of the same inputs are byte-identical."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    return dt.datetime.now(dt.timezone.utc)
+
+
 class SiteRenderer:
     def __init__(self, registry: Registry, results: Results, templates: Path = DEFAULT_TEMPLATES,
                  now: dt.datetime | None = None) -> None:
@@ -152,7 +161,7 @@ class SiteRenderer:
         self.results = as_headers(results)  # results or their headers; cells read theirs in full
         self._series = self._all_history()
         self.env = _environment(templates)
-        self.now = now or dt.datetime.now(dt.timezone.utc)
+        self.now = now or build_time()
         self.views = Views([build_table(registry, self.results, m) for m in machines(self.results)],
                            build_table(registry, self.results, None))
         macros = self.env.get_template("_macros.j2").module
@@ -207,7 +216,7 @@ class SiteRenderer:
         """Per variant, every successful latency measurement in time order, in one pass over the results."""
         series: dict[str, list[dict]] = {}
         for r in self.results:
-            if r.status == "ok" and r.kind in HISTORY_KINDS:
+            if r.status == "ok" and r.kind in KINDS and KINDS[r.kind].history:
                 for metric, value in r.metrics.items():
                     series.setdefault(r.variant, []).append({
                         "date": r.date.isoformat(), "metric": metric, "value": value,

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from benchgen.registry.discrepancies import MEASURED_TOLERANCES, Discrepancy, find_discrepancy, measured_mismatch
-from benchgen.registry.schema import MEASURED_ONLY, METRICS, OtherModel, ReportedValue
+from benchgen.metrics import METRICS, reported_metrics
+from benchgen.registry.discrepancies import Discrepancy, find_discrepancy, measured_mismatch
+from benchgen.registry.schema import OtherModel, ReportedValue
 from benchgen.results.history import Delta, result_delta
 from benchgen.results.merge import Cell, Table
 from benchgen.results.schema import Result, unstable_reasons
@@ -94,7 +95,7 @@ def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
                     origin=cell.origin,
                     sort_value=cell.value)
     preferred = cell.preferred
-    if cell.metric.startswith("latency") and cell.origin is not None:
+    if METRICS[cell.metric].timed and cell.origin is not None:
         view.basis = "measured" if cell.measured is not None else f"reported on {preferred.hardware}"
     if cell.measured is not None:
         view.note = notes.add("measured", _measurement_key(cell.measured), describe_measurement(cell.measured),
@@ -123,15 +124,15 @@ def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
         # the page shows both (the reported value beside the measurement) and says how far apart they are
         view.disagreement = notes.add(
             "disagreement", (variant_id, cell.metric, "measured"),
-            f"{variant_id} {METRICS[cell.metric]['label']}: benchgen's count from the exported graph, "
+            f"{variant_id} {METRICS[cell.metric].label}: benchgen's count from the exported graph, "
             f"{cell.measured.metrics[cell.metric]:.3g}, differs from the published "
             f"{number(cell.metric, preferred.value, published=True)} "
             f"({preferred.source_name}) by {mismatch * 100:+.1f} %, beyond the "
-            f"{MEASURED_TOLERANCES[cell.metric] * 100:.0f} % a graph count of the same architecture should need"
+            f"{METRICS[cell.metric].measured_tolerance * 100:.0f} % a graph count of the same architecture should need"
             + (f"; published {discrepancy.describe()}" if discrepancy is not None else ""), variant_id)
     if discrepancy is not None and mismatch is None:
         view.disagreement = notes.add("disagreement", (variant_id, cell.metric),
-                                      f"{variant_id} {METRICS[cell.metric]['label']}: {discrepancy.describe()}",
+                                      f"{variant_id} {METRICS[cell.metric].label}: {discrepancy.describe()}",
                                       variant_id)
     if cell.failure is not None:
         view.failure = rejected_note(cell.failure, variant_id, notes)
@@ -153,21 +154,18 @@ def rejected_note(result: Result, variant_id: str, notes: Notes) -> Note:
                      variant_id)
 
 
-#: columns that only ever hold this view's GPU's measurements, so their header names the GPU
-GPU_COLUMNS = {"latency_torch_cuda_ms"}
-
-
 def shown_metrics(table: Table) -> list[str]:
     """Every column, except a measured-only one in which this table has no measurement and no failure."""
-    return [m for m in METRICS if m not in MEASURED_ONLY or any(
+    return [m for m in METRICS if METRICS[m].reported or any(
         row.cells[m].measured is not None or row.cells[m].failure is not None for row in table.rows)]
 
 
 def column_label(metric: str, table: Table) -> Markup:
     """The header (benchgen's own HTML): the metric's label, and the GPU for a column timed on this
     view's GPU; the GPU name comes from a result file, so it goes through the one escaping path."""
-    label = Markup(METRICS[metric]["label"])
-    if metric in GPU_COLUMNS and table.machine is not None and table.machine.gpu:
+    label = Markup(METRICS[metric].label)
+    # a column that only ever holds this view's GPU's measurements names the GPU
+    if METRICS[metric].gpu_column and table.machine is not None and table.machine.gpu:
         label += Markup('<br><span class="bg-column-gpu">') + page_text(table.machine.gpu) + Markup("</span>")
     return label
 
@@ -184,7 +182,7 @@ def best_cells(cells: list[CellView], metric: str) -> list[int]:
     group = max(bases.values(), key=len)
     if len(group) < 2:
         return []
-    pick = max if METRICS[metric]["better"] == "higher" else min
+    pick = min if METRICS[metric].lower_is_better else max
     best = pick(cells[i].sort_value for i in group)
     return [i for i in group if cells[i].sort_value == best]
 
@@ -233,5 +231,5 @@ def other_models_view(models: list[OtherModel], notes: Notes) -> list[OtherRowVi
     """Reported-only rows. Nothing is bolded: these models are listed, not ranked against the
     measured variants, and their CPU figures come from other runtimes than the CPU ONNX column."""
     return [OtherRowView(model, [cell_view(Cell(metric, reported=model.reported.get(metric, [])), model.id, notes)
-                                 for metric in METRICS if metric not in MEASURED_ONLY])
+                                 for metric in reported_metrics()])
             for model in models]

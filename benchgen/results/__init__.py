@@ -1,6 +1,6 @@
 """Measurement results: schema, provenance, storage, and `load_frame()` for pandas."""
 
-from benchgen.results.schema import KIND_METRICS, Machine, Provenance, Result, result_json_schema
+from benchgen.results.schema import Machine, Provenance, Result, Timing, result_json_schema
 from benchgen.results.store import DEFAULT_RESULTS_DIR, load_results, write_result
 
 
@@ -10,5 +10,5 @@ def load_frame(results_dir=None, registry=None):
 
     return _load_frame(results_dir, registry)
 
-__all__ = ["DEFAULT_RESULTS_DIR", "KIND_METRICS", "Machine", "Provenance", "Result", "load_frame", "load_results",
+__all__ = ["DEFAULT_RESULTS_DIR", "Machine", "Provenance", "Result", "Timing", "load_frame", "load_results",
            "result_json_schema", "write_result"]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchgen.registry.schema import METRICS, Registry
+from benchgen.metrics import METRICS
+from benchgen.registry.schema import Registry
 from benchgen.results.schema import Result
 from benchgen.results.store import DEFAULT_RESULTS_DIR, load_results
 
@@ -41,7 +42,7 @@ def load_frame(results_dir: Path | str | None = None, registry: Registry | None 
 
     Columns: date (UTC, tz-aware), machine, machine_label, family, variant, variant_name, input_size,
     kind, status, backend, decoder, benchgen_version, git_commit, cache_key, error, then one column
-    per metric (map50_95, latency_cpu_ms, latency_trt_ms, params_m, flops_g; empty where the kind
+    per metric of benchgen.metrics.METRICS (mAP, the latencies, params, FLOPs; empty where the kind
     does not measure it). Rows are oldest first. `registry` defaults to the built-in one plus
     $BENCHGEN_REGISTRY; variants it does not know keep family/variant_name empty.
     """

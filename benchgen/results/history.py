@@ -15,23 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-if TYPE_CHECKING:
-    from benchgen.results.schema import Result
+from benchgen.metrics import METRICS
 
-#: What counts as a real change rather than noise: (kind, threshold) per metric, in the direction of
-#: "worse". Latency on a shared machine wanders by a few percent; AP on a fixed dataset is
-#: deterministic up to kernel differences, so a few tenths of a point is already a signal.
-REGRESSION_RULES: dict[str, tuple[str, float]] = {
-    "latency_cpu_ms": ("relative", 0.10),
-    "latency_trt_ms": ("relative", 0.10),
-    "latency_torch_cuda_ms": ("relative", 0.10),
-    "map50_95": ("absolute", 0.3),
-    "params_m": ("relative", 0.001),
-    "flops_g": ("relative", 0.001),
-}
-LOWER_IS_BETTER = {"latency_cpu_ms", "latency_trt_ms", "latency_torch_cuda_ms", "params_m", "flops_g"}
-#: where a result keeps the timing statistics (with the median's confidence interval) of a metric
-TIMING_DETAILS = {"latency_cpu_ms": "network", "latency_trt_ms": "gpu_compute", "latency_torch_cuda_ms": "compute"}
+if TYPE_CHECKING:
+    from benchgen.results.schema import Result, Timing
+
+#: What counts as a real change rather than noise, per metric, is `Metric.regression` in
+#: benchgen.metrics (in the direction of "worse"): latency on a shared machine wanders by a few
+#: percent (10 %); AP on a fixed dataset is deterministic up to kernel differences, so a few tenths
+#: of a point (0.3 AP) is already a signal; counts change only with the graph (0.1 %).
 #: significance level of the one-sided Mann-Whitney U test on the raw samples
 ALPHA = 0.01
 Interval = tuple[float, float]
@@ -63,7 +55,7 @@ class Delta:
         return (self.current / self.previous) / self.machine_ratio - 1.0
 
     def _size_passes(self, relative: float | None) -> bool:
-        kind, threshold = REGRESSION_RULES[self.metric]
+        kind, threshold = METRICS[self.metric].regression
         return (abs(relative or 0.0) if kind == "relative" else abs(self.absolute)) > threshold
 
     @property
@@ -83,7 +75,7 @@ class Delta:
 
     @property
     def worse(self) -> bool:
-        return self.absolute > 0 if self.metric in LOWER_IS_BETTER else self.absolute < 0
+        return self.absolute > 0 if METRICS[self.metric].lower_is_better else self.absolute < 0
 
     @property
     def regression(self) -> bool:
@@ -94,8 +86,9 @@ class Delta:
         return not self.worse and self.absolute != 0 and self._beyond()
 
     def describe(self) -> str:
-        if self.metric in ("map50_95",):
-            return f"{self.absolute:+.1f} AP"
+        metric = METRICS[self.metric]
+        if metric.regression[0] == "absolute":  # AP points
+            return f"{self.absolute:+.1f} {metric.unit or metric.unit_text.split()[0]}"
         rel = self.relative
         return f"{rel * 100:+.1f} %" if rel is not None else f"{self.absolute:+.3g}"
 
@@ -108,16 +101,14 @@ def delta(metric: str, previous: float | None, current: float | None, previous_c
     return Delta(metric, previous, current, previous_ci, current_ci, p_value, machine_ratio)
 
 
-def _timing(result: "Result", metric: str) -> dict:
-    stats = (result.details or {}).get(TIMING_DETAILS.get(metric, ""), {})
-    return stats if isinstance(stats, dict) else {}
+def _timing(result: "Result | None", metric: str) -> "Timing | None":
+    """The result's timing block, where `metric` is a timing (a size or an mAP has none)."""
+    return result.timing if result is not None and METRICS[metric].timed else None
 
 
 def median_interval(result: "Result | None", metric: str) -> Interval | None:
-    stats = _timing(result, metric) if result is not None else {}
-    if "ci_low" in stats and "ci_high" in stats:
-        return float(stats["ci_low"]), float(stats["ci_high"])
-    return None
+    timing = _timing(result, metric)
+    return timing.interval if timing is not None else None
 
 
 def mann_whitney_p(previous: Sequence[float], current: Sequence[float]) -> float:
@@ -131,12 +122,12 @@ def mann_whitney_p(previous: Sequence[float], current: Sequence[float]) -> float
 
 def machine_ratio(previous: "Result", current: "Result") -> float | None:
     """How much slower the machine itself was for `current`, by the calibration probe both ran."""
-    before, after = (r.details.get("calibration") or {} for r in (previous, current))
-    if not before.get("median_ms") or not after.get("median_ms"):
+    before, after = (r.timing.calibration if r.timing else None for r in (previous, current))
+    if before is None or after is None or not before.median_ms or not after.median_ms:
         return None
-    if before.get("probe_version") != after.get("probe_version"):
+    if before.probe_version != after.probe_version:
         return None
-    return float(after["median_ms"]) / float(before["median_ms"])
+    return after.median_ms / before.median_ms
 
 
 def result_delta(metric: str, previous: "Result | None", current: "Result | None") -> Delta | None:
@@ -144,8 +135,8 @@ def result_delta(metric: str, previous: "Result | None", current: "Result | None
     if previous is None or current is None:
         return None
     p_value = ratio = None
-    if metric in TIMING_DETAILS:
-        before, after = _timing(previous, metric).get("samples"), _timing(current, metric).get("samples")
+    if METRICS[metric].timed:
+        before, after = (t.samples if t else None for t in (_timing(previous, metric), _timing(current, metric)))
         if before and after:
             p_value = mann_whitney_p(before, after)
         ratio = machine_ratio(previous, current)

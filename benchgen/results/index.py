@@ -44,8 +44,9 @@ from benchgen.results.store import atomic_write_text, bulk_loading, read_result
 MIN_INDEXED_FILES = 500
 #: a file modified less than this before the listing is read but not indexed (coarse timestamps)
 SETTLE_NS = 2_000_000_000
-#: 2: headers of results dated in the future are no longer valid (their files are refused)
-INDEX_FORMAT = 2
+#: 2: headers of results dated in the future are no longer valid (their files are refused);
+#: 3: the probe comes from the result schema 2's timing block
+INDEX_FORMAT = 3
 
 
 @dataclass(slots=True)
@@ -62,7 +63,7 @@ class ResultHeader:
     machine: Machine
     date: dt.datetime
     git_commit: str | None
-    #: details.calibration.median_ms and .probe, where the result ran the calibration probe
+    #: timing.calibration.median_ms and .probe, where the result ran the calibration probe
     probe_ms: Any = None
     probe: str | None = None
     file: str | None = None  # the result's path (a str: a Path per header costs more than the rest of it)
@@ -79,11 +80,11 @@ class ResultHeader:
     @classmethod
     def of(cls, result: Result, path: Path | None = None, keep: bool = True) -> "ResultHeader":
         """The header of `result`; with `keep`, `load()` returns `result` itself instead of reading `path`."""
-        calibration = result.details.get("calibration")
-        probe_ms = calibration.get("median_ms") if isinstance(calibration, dict) else None
+        calibration = result.timing.calibration if result.timing is not None else None
+        probe_ms = calibration.median_ms if calibration is not None else None
         prov = result.provenance
         return cls(result.variant, result.kind, result.status, result.cache_key, result.metrics, prov.machine,
-                   prov.date, prov.git_commit, probe_ms or None, calibration.get("probe") if probe_ms else None,
+                   prov.date, prov.git_commit, probe_ms or None, calibration.probe if probe_ms else None,
                    str(path) if path is not None else None, result if keep else None)
 
     def _content(self) -> tuple:
@@ -142,11 +143,12 @@ def index_path(root: Path) -> Path:
 
 def _fingerprint() -> str:
     """What decides whether a file validates and what its header holds: an index of another is void."""
+    from benchgen import metrics
     from benchgen.registry import schema as registry_schema
     from benchgen.results import schema, store
 
     digest = hashlib.sha256(f"{INDEX_FORMAT}|{benchgen.__version__}|{pydantic.VERSION}".encode())
-    for module in (schema, registry_schema, store, sys.modules[__name__]):
+    for module in (schema, registry_schema, store, metrics, sys.modules[__name__]):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:24]
 

@@ -13,28 +13,28 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Literal
 
-from benchgen.registry.schema import METRICS, Family, Registry, ReportedValue, Variant
+from benchgen.metrics import KINDS, METRICS, machine_bound_metrics
+from benchgen.registry.schema import Family, Registry, ReportedValue, Variant
 from benchgen.results.index import ResultHeader, Results, as_headers
-from benchgen.results.schema import METRIC_KINDS as METRIC_KIND
 from benchgen.results.schema import Machine, Result
 
 Origin = Literal["measured", "reported"]
-MACHINE_BOUND_KINDS = {"latency-cpu", "latency-gpu", "latency-torch-cuda"}
-MACHINE_BOUND_METRICS = tuple(m for m in METRICS if METRIC_KIND[m] in MACHINE_BOUND_KINDS)
 
 
-#: The hardware a reported latency column is read on when a variant's sources time it on several:
-#: the field publishes TensorRT figures on a T4, and a V100 figure in the same column would be
-#: ranked (bolded, charted, compared) against T4 figures as if it were one of them.
-REFERENCE_HARDWARE: dict[str, str] = {"latency_trt_ms": "NVIDIA T4"}
+def machine_bound(kind: str) -> bool:
+    """Latency belongs to the machine it was timed on; accuracy and size to none (benchgen.metrics)."""
+    entry = KINDS.get(kind)
+    return entry is not None and entry.machine_bound
 
 
 def preferred_reported(values: list[ReportedValue], metric: str | None = None) -> ReportedValue | None:
     """Official sources first, then registry order: the registry lists sources deliberately. For a
-    column with a reference hardware, values timed on it come before those timed on anything else."""
+    column with a reference hardware (`Metric.reference_hardware`: the field publishes TensorRT
+    figures on a T4, and a V100 figure in the same column would be ranked, bolded, charted and
+    compared against T4 figures as if it were one of them), values timed on it come first."""
     if not values:
         return None
-    reference = REFERENCE_HARDWARE.get(metric or "")
+    reference = METRICS[metric].reference_hardware if metric in METRICS else None
     on_reference = [v for v in values if v.hardware == reference] if reference else []
     pool = on_reference or values
     official = [v for v in pool if v.official]
@@ -134,7 +134,7 @@ class Table:
     def latency_counts(self) -> tuple[int, int]:
         """(published, unstable): latency cells of this machine that show a figure, and those whose
         latest timing came out unstable (shown as a note, never as a figure)."""
-        cells = [row.cells[m] for row in self.rows for m in MACHINE_BOUND_METRICS]
+        cells = [row.cells[m] for row in self.rows for m in machine_bound_metrics()]
         return (sum(c.measured is not None for c in cells),
                 sum(c.failure is not None and c.failure.status == "unstable" for c in cells))
 
@@ -142,7 +142,7 @@ class Table:
     def unstable_rows(self) -> list[Row]:
         """Rows whose latest timing of some latency on this machine came out unstable."""
         return [r for r in self.rows if any(r.cells[m].failure is not None and r.cells[m].failure.status == "unstable"
-                                            for m in MACHINE_BOUND_METRICS)]
+                                            for m in machine_bound_metrics())]
 
     def for_families(self, family_ids: list[str]) -> "Table":
         return Table(self.machine, [r for r in self.rows if r.family.id in family_ids], self.summary)
@@ -152,7 +152,7 @@ def machines(results: Results) -> list[Machine]:
     """Machines with latency results, most recently measured first: the first is the default view."""
     latest: dict[str, ResultHeader] = {}
     for header in as_headers(results):
-        if header.kind in MACHINE_BOUND_KINDS:
+        if machine_bound(header.kind):
             latest[header.machine_id] = header
     ordered = sorted(latest.values(), key=lambda h: h.date, reverse=True)
     return [h.machine for h in ordered]
@@ -163,7 +163,7 @@ def _histories(headers: list[ResultHeader], machine_id: str) -> dict[tuple[str, 
     to a machine, those of every machine for the others."""
     histories: dict[tuple[str, str], list[ResultHeader]] = {}
     for h in headers:
-        if h.kind not in MACHINE_BOUND_KINDS or h.machine_id == machine_id:
+        if not machine_bound(h.kind) or h.machine_id == machine_id:
             histories.setdefault((h.variant, h.kind), []).append(h)
     return histories
 
@@ -177,7 +177,7 @@ def build_table(registry: Registry, results: Results, machine: Machine | None) -
     for family, variant in registry.variants():
         cells = {}
         for metric in METRICS:
-            history = histories.get((variant.id, METRIC_KIND[metric]), [])
+            history = histories.get((variant.id, METRICS[metric].kind), [])
             ok = [h for h in history if h.status == "ok" and metric in h.metrics]
             cell = Cell(metric=metric, reported=list(variant.reported.get(metric, [])))
             if ok:

@@ -11,9 +11,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from benchgen.registry.schema import implausible
+from benchgen.metrics import KINDS, METRICS, timed_metric
 
-SCHEMA_VERSION = 1
+#: 2: timing statistics in a typed `timing` block, and accuracy's detections key in its own field
+#: (schema-1 files are read as they are on disk: `Result._read_schema_1`)
+SCHEMA_VERSION = 2
 
 #: how far a result's date may lie after this machine's clock: clocks of two machines disagree
 #: by seconds when synchronised, by hours with a wrong time zone; a year ahead is not skew
@@ -23,18 +25,6 @@ CLOCK_SKEW = dt.timedelta(days=1)
 #: unstable: a figure taken while the machine was contended or changed speed (evidence in
 #: details.contention): kept for the record, never a page's headline or a regression's basis.
 ResultStatus = Literal["ok", "failed", "unstable"]
-
-ResultKind = Literal["accuracy", "latency-cpu", "latency-gpu", "latency-torch-cuda", "size"]
-
-#: Which headline metric each kind of measurement provides (keys of benchgen.registry.METRICS).
-KIND_METRICS: dict[str, tuple[str, ...]] = {
-    "accuracy": ("map50_95",),
-    "latency-cpu": ("latency_cpu_ms",),
-    "latency-gpu": ("latency_trt_ms",),
-    "latency-torch-cuda": ("latency_torch_cuda_ms",),  # never mixed with TensorRT
-    "size": ("params_m", "flops_g"),
-}
-METRIC_KINDS = {metric: kind for kind, metrics in KIND_METRICS.items() for metric in metrics}
 
 
 class Machine(BaseModel):
@@ -108,14 +98,69 @@ class MetricInterval(BaseModel):
         return self
 
 
+class TimingStats(BaseModel):
+    """Summary of the timed runs (benchgen.measure.latency_stats.LatencyStats, 6 significant digits)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    runs: int = Field(ge=1)
+    median: float = Field(description="the headline figure, ms")
+    p90: float
+    mean: float
+    std: float
+    min: float
+    max: float
+    ci_low: float = Field(description="distribution-free confidence interval of the median (order statistics)")
+    ci_high: float
+    confidence: float = Field(gt=0, lt=1)
+
+
+class Calibration(BaseModel):
+    """The calibration probe run before, between and after the rounds: how fast the machine itself was."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    probe_version: int = Field(description="timings of probes of different versions are not compared")
+    probe: str = Field(description="what the probe is")
+    median_ms: float
+    before_ms: float
+    after_ms: float
+    drift: float = Field(description="after / before - 1")
+    per_round_ms: list[float]
+
+
+class Timing(BaseModel):
+    """Everything a timing's headline rests on, read by the claim rule (interval and round spread), the
+    regression test (raw samples, calibration) and the pages."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    stats: TimingStats
+    samples: list[float] = Field(default_factory=list, description="raw samples in ms (thinned evenly to at most "
+                                 "1,000), for the significance test against the next measurement")
+    round_medians_ms: list[float] = Field(default_factory=list, description="median of each interleaved round, "
+                                          "where the timing ran in rounds")
+    calibration: Calibration | None = None
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return self.stats.ci_low, self.stats.ci_high
+
+    def spread_range(self, value: float) -> tuple[float, float]:
+        """The median's interval widened to the spread of the round medians (the claim rule's range)."""
+        low, high = self.interval
+        return min(low, value, *self.round_medians_ms), max(high, value, *self.round_medians_ms)
+
+
 class Result(BaseModel):
     """One measurement, or the record of its failure."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
     variant: str
-    kind: ResultKind
+    kind: str = Field(description="what was measured: a kind of benchgen.metrics (accuracy, latency-cpu, "
+                                  "latency-gpu, latency-torch-cuda, size, ...)")
     status: ResultStatus = "ok"
     metrics: dict[str, float] = Field(
         default_factory=dict,
@@ -124,8 +169,8 @@ class Result(BaseModel):
     )
     details: dict[str, Any] = Field(
         default_factory=dict,
-        description="everything behind the headline: the 12 COCOeval stats, latency median/p90/mean/std/runs, "
-        "per-stage times",
+        description="everything else behind the headline: the 12 COCOeval stats, contention evidence, per-stage "
+        "times",
     )
     settings: dict[str, Any] = Field(
         default_factory=dict, description="what the measurement ran with: backend, input size, threads, dataset, ..."
@@ -134,24 +179,63 @@ class Result(BaseModel):
         default_factory=dict, description="uncertainty of headline metrics, by metric: an accuracy measured on a "
         "subset carries the bootstrap interval of its map50_95 over the subset's images (results before accuracy "
         "method 3 have none)")
-    cache_key: str | None = Field(default=None, description="hash of everything the result depends on")
+    timing: Timing | None = Field(default=None, description="a latency's statistics, samples, round medians and "
+                                  "calibration")
+    cache_key: str | None = Field(default=None, description="hash of everything the result depends on (the "
+                                  "refresh plan's key)")
+    detections_key: str | None = Field(default=None, description="accuracy: key of the cached detections it scored")
     error: str | None = None
     provenance: Provenance
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_schema_1(cls, data: Any) -> Any:
+        """A schema-1 file, as it is on disk, in the schema-2 shape: a timing's statistics (under the
+        details key its backend used), its round medians and calibration move into `timing`, and the
+        detections key that refresh kept in details becomes `detections_key`. Nothing else changes."""
+        if not isinstance(data, dict) or "timing" in data or not isinstance(data.get("details"), dict):
+            return data
+        details = dict(data["details"])
+        data = {**data, "details": details}
+        if "measure_cache_key" in details and "detections_key" not in data:
+            data["detections_key"] = details.pop("measure_cache_key")
+        metric = timed_metric(str(data.get("kind")))
+        stats = details.get(metric.legacy_details) if metric is not None and metric.legacy_details else None
+        if not isinstance(stats, dict):
+            return data
+        stats = dict(details.pop(metric.legacy_details))
+        timing: dict[str, Any] = {"samples": stats.pop("samples", [])}
+        timing["stats"] = stats
+        rounds = details.get("rounds")
+        if isinstance(rounds, dict) and "round_medians_ms" in rounds:
+            timing["round_medians_ms"] = rounds["round_medians_ms"]
+            details["rounds"] = {k: v for k, v in rounds.items() if k != "round_medians_ms"}
+        if "calibration" in details:
+            timing["calibration"] = details.pop("calibration") or None
+        data["timing"] = timing
+        return data
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in KINDS:
+            raise ValueError(f"{kind!r} is not a kind of measurement benchgen knows ({', '.join(KINDS)})")
+        return kind
 
     @field_validator("metrics")
     @classmethod
     def _plausible(cls, metrics: dict[str, float]) -> dict[str, float]:
         for metric, value in metrics.items():
-            if metric not in METRIC_KINDS:
-                raise ValueError(f"metrics.{metric}: not a metric benchgen knows ({', '.join(METRIC_KINDS)})")
-            problem = implausible(metric, value)
+            if metric not in METRICS:
+                raise ValueError(f"metrics.{metric}: not a metric benchgen knows ({', '.join(METRICS)})")
+            problem = METRICS[metric].implausible(value)
             if problem:
                 raise ValueError(f"metrics.{metric}: {problem}")
         return metrics
 
     @model_validator(mode="after")
     def _measured_what_it_claims(self) -> "Result":
-        strays = [m for m in self.metrics if METRIC_KINDS[m] != self.kind]
+        strays = [m for m in self.metrics if METRICS[m].kind != self.kind]
         if strays:
             raise ValueError(f"metrics {', '.join(strays)} do not belong to a {self.kind} result")
         loose = [m for m in self.intervals if m not in self.metrics]

@@ -13,6 +13,7 @@ import torch
 
 from benchgen.cli import main
 from benchgen.results.provenance import current_machine
+from benchgen.results.schema import SCHEMA_VERSION
 from tests.conftest import make_result, two_family_docs, write_registry
 from tests.measure.builders import (build_huge_png, build_synthetic_coco, build_tiny_yolox_onnx,
                                     write_tiny_registry)
@@ -61,7 +62,7 @@ def _result_file(project: Project, name: str, text: str) -> None:
 
 def _newer_result(project: Project) -> None:
     doc = make_result("alpha-s", "size", {"params_m": 1.0, "flops_g": 1.0}).model_dump(mode="json")
-    _result_file(project, "20260101T000000000000Z.json", json.dumps({**doc, "schema_version": 2}))
+    _result_file(project, "20260101T000000000000Z.json", json.dumps({**doc, "schema_version": SCHEMA_VERSION + 1}))
 
 
 def _other_family_checkpoint(project: Project) -> None:

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from benchgen.cli import main
-from benchgen.measure import tensorrt_engine
+from benchgen.measure import gpu, tensorrt_engine
 from benchgen.results.provenance import current_machine
 from benchgen.results.store import load_results
 from tests.measure.builders import build_synthetic_coco, build_tiny_yolox_onnx, write_tiny_registry
@@ -71,7 +71,7 @@ def test_tensorrt_without_a_gpu_is_one_line_and_writes_nothing(setup, capsys, mo
     def no_driver(*args, **kwargs):
         raise FileNotFoundError("nvidia-smi")
 
-    monkeypatch.setattr(tensorrt_engine.subprocess, "run", no_driver)
+    monkeypatch.setattr(gpu.subprocess, "run", no_driver)
     code = main(["latency", "tiny-yolox", "--registry", str(registry), "--backend", "tensorrt",
                  "--results", str(tmp_path / "results")])
     captured = capsys.readouterr()
@@ -114,7 +114,7 @@ def test_torch_only_options_are_refused_for_other_backends(setup, capsys):
 
 def test_torch_cuda_summary_names_the_backend_gpu_and_mode(tmp_path, capsys, monkeypatch):
     from benchgen.measure import latency_torch
-    from tests.conftest import make_result
+    from tests.conftest import make_result, make_timing
 
     def fake(variant, **kwargs):
         assert kwargs["budget_s"] == latency_torch.DEFAULT_BUDGET_S and kwargs["cuda_graph"] and not kwargs["compile"]
@@ -122,8 +122,9 @@ def test_torch_cuda_summary_names_the_backend_gpu_and_mode(tmp_path, capsys, mon
                              settings={"backend": "torch-cuda", "gpu": "NVIDIA H100", "cuda_graph": True,
                                        "compile": False})
         result.status = "unstable"
-        result.details = {"compute": {"median": 1.234, "p90": 1.3, "runs": 400},
-                          "unstable_reason": "GPU throttled while timing: after: sw_thermal_slowdown active"}
+        result.timing = make_timing(1.234, runs=400)
+        result.timing.stats.p90 = 1.3
+        result.details = {"unstable_reason": "GPU throttled while timing: after: sw_thermal_slowdown active"}
         return result
 
     monkeypatch.setattr(latency_torch, "measure_torch_latency", fake)

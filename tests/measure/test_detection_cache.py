@@ -13,7 +13,8 @@ from benchgen.errors import BackendUnavailable
 from benchgen.measure.accuracy import evaluate_accuracy
 from benchgen.measure.dataset import load_dataset
 from benchgen.measure.inference import cache_key, detect
-from benchgen.measure.runners import OrtRunner, backend_fingerprint
+from benchgen.measure.backends import backend_fingerprint
+from benchgen.measure.runners import OrtRunner
 from benchgen.registry import load_registry
 
 

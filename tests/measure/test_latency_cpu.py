@@ -32,17 +32,21 @@ def test_result_records_what_the_numbers_mean(tiny_model):
     result = measure_cpu_latency(tiny_model.variant_id, budget_s=0.5, threads=1,
                                  registry=load_registry(tiny_model.registry_dir))
     assert result.kind == "latency-cpu" and result.variant == "tiny-yolox" and result.status == "ok"
-    network = result.details["network"]
-    assert result.metrics["latency_cpu_ms"] == network["median"]
-    assert network["runs"] == len(network["samples"]) or len(network["samples"]) == latency_cpu.MAX_STORED_SAMPLES
+    timing = result.timing
+    assert result.metrics["latency_cpu_ms"] == timing.stats.median
+    assert timing.stats.runs == len(timing.samples) or len(timing.samples) == latency_cpu.MAX_STORED_SAMPLES
+    assert timing.stats.ci_low <= timing.stats.median <= timing.stats.ci_high
     assert result.details["latency_end_to_end_ms"] == result.details["end_to_end"]["median"]
-    for stage in ("network", "end_to_end", "preprocess", "postprocess"):
+    for stage in ("end_to_end", "preprocess", "postprocess"):
         assert {"median", "p90", "mean", "std", "runs"} <= set(result.details[stage])
+    # the end-to-end phase runs after the rounds, its own load window judged by the contention rule
+    assert result.details["end_to_end_contention"]["verdict"] == "quiet"
+    assert result.details["end_to_end_contention"]["window"]["wall_s"] > 0
     rounds = result.details["rounds"]
     assert 1 <= rounds["done"] <= rounds["planned"] == result.settings["rounds"]
-    assert len(rounds["round_medians_ms"]) == rounds["done"] == len(result.details["contention"]["slots"])
-    calibration = result.details["calibration"]
-    assert calibration["median_ms"] > 0 and len(calibration["per_round_ms"]) == rounds["done"] + 1
+    assert len(timing.round_medians_ms) == rounds["done"] == len(result.details["contention"]["slots"])
+    calibration = timing.calibration
+    assert calibration.median_ms > 0 and len(calibration.per_round_ms) == rounds["done"] + 1
     assert result.details["contention"]["verdict"] == "quiet"
     settings = result.settings
     assert settings["intra_op_threads"] == 1 and settings["inter_op_threads"] == 1 and settings["batch"] == 1

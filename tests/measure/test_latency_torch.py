@@ -115,7 +115,7 @@ def test_smallest_variant_on_the_cpu_gives_a_valid_result():
     result = measure_torch_latency("damo-yolo-t", device=CpuDevice(), input_size=64, **FAST)
     Result.model_validate(result.model_dump())
     assert result.kind == "latency-torch-cuda" and result.status == "ok"
-    assert result.metrics == {"latency_torch_cuda_ms": result.details["compute"]["median"]}
+    assert result.metrics == {"latency_torch_cuda_ms": result.timing.stats.median}
     settings = result.settings
     assert settings["backend"] == "torch-cuda" and settings["device"] == "cpu"
     assert (settings["dtype"], settings["precision"], settings["cuda_graph"], settings["compile"]) == \
@@ -183,19 +183,19 @@ def test_a_cpu_only_torch_on_a_gpu_machine_is_one_line(monkeypatch):
 
 
 def test_the_gpu_machine_record_is_the_tensorrt_one_with_torchs_cuda(monkeypatch):
-    from benchgen.measure import tensorrt_engine
+    from benchgen.measure import gpu
 
     info = torch_device.CudaInfo(name="NVIDIA H100 80GB HBM3", cuda="13.0", torch="2.11.0", capability="9.0",
                                  pci_bus_id=None)
-    monkeypatch.setattr(tensorrt_engine, "find_gpu", lambda: tensorrt_engine.GpuInfo("NVIDIA H100 80GB HBM3", "580.1"))
+    monkeypatch.setattr(gpu, "find_gpu", lambda **kwargs: gpu.GpuInfo("NVIDIA H100 80GB HBM3", "580.1"))
     current_machine.cache_clear()
     machine = latency_torch.torch_gpu_machine(info)
     assert machine.id == f"gpu-nvidia-h100-80gb-hbm3-{machine.host_id}" and machine.cuda == "13.0" and machine.gpu_driver == "580.1"
 
-    def no_smi():
+    def no_smi(**kwargs):
         raise BackendUnavailable("no nvidia-smi")
 
-    monkeypatch.setattr(tensorrt_engine, "find_gpu", no_smi)
+    monkeypatch.setattr(gpu, "find_gpu", no_smi)
     current_machine.cache_clear()
     machine = latency_torch.torch_gpu_machine(info, driver="580.2")
     assert machine.id == f"gpu-nvidia-h100-80gb-hbm3-{machine.host_id}" and machine.gpu_driver == "580.2"

@@ -15,7 +15,7 @@ import types
 import pytest
 
 from benchgen.errors import BackendUnavailable, BenchgenError
-from benchgen.measure import tensorrt_engine
+from benchgen.measure import gpu, tensorrt_engine
 from benchgen.measure.tensorrt_engine import build_engine, cuda_call, engine_paths, find_gpu, profile_shapes
 
 
@@ -185,7 +185,7 @@ def test_measuring_without_a_gpu_fails_before_exporting_anything(monkeypatch, ti
     def missing(*args, **kwargs):
         raise FileNotFoundError("nvidia-smi")
 
-    monkeypatch.setattr(tensorrt_engine.subprocess, "run", missing)
+    monkeypatch.setattr(gpu.subprocess, "run", missing)
     with pytest.raises(BackendUnavailable):
         measure_trt_latency(tiny_model.variant_id, registry=load_registry(tiny_model.registry_dir))
     assert not isolated_cache.exists()
@@ -193,7 +193,7 @@ def test_measuring_without_a_gpu_fails_before_exporting_anything(monkeypatch, ti
 
 def _gpu_and_tensorrt() -> str | None:
     try:
-        find_gpu()
+        find_gpu(needed_by="TensorRT")
     except BackendUnavailable as exc:
         return str(exc)
     try:
@@ -214,7 +214,7 @@ def test_real_engine_build_and_gpu_timing(tiny_model):
 
     result = measure_trt_latency(tiny_model.variant_id, registry=load_registry(tiny_model.registry_dir),
                                  min_seconds=0.5)
-    stats = result.details["gpu_compute"]
-    assert stats["runs"] >= 200 and 0 < stats["median"] <= stats["p90"]
+    stats = result.timing.stats
+    assert stats.runs >= 200 and 0 < stats.median <= stats.p90
     assert result.settings["precision"] == "fp16" and result.settings["tensorrt"] and result.settings["gpu"]
     assert result.provenance.machine.gpu == result.settings["gpu"]

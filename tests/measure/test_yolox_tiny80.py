@@ -53,7 +53,7 @@ def test_rescoring_reads_the_cached_detections(nano, cache_dir, monkeypatch):
     monkeypatch.setenv("BENCHGEN_CACHE_DIR", str(cache_dir))
     again = evaluate_accuracy("yolox-nano", progress=False)
     assert again.details["from_cache"] and again.details["coco"] == nano.details["coco"]
-    assert again.cache_key == nano.cache_key
+    assert again.detections_key == nano.detections_key
 
 
 def test_pycocotools_gives_the_same_12_numbers_for_the_real_detections(nano):

@@ -11,7 +11,7 @@ from rich.console import Console
 from benchgen.refresh.plan import plan
 from benchgen.refresh.run import Options, execute
 from benchgen.registry import load_registry
-from tests.conftest import make_result
+from tests.conftest import make_result, make_timing
 from tests.refresh.conftest import byo_registry
 
 MACHINES = {"ort-cpu": "cpu-test-2c"}
@@ -21,8 +21,7 @@ def timed(variant: str, scale: float, seed: int, day: int = 2):
     samples = (100.0 * scale * (1 + 0.03 * np.abs(np.random.default_rng(seed).standard_normal(200)))).tolist()
     result = make_result(variant, "latency-cpu", {"latency_cpu_ms": float(np.median(samples))},
                          when=dt.datetime(2026, 1, day, tzinfo=dt.timezone.utc))
-    result.details = {"network": {"median": float(np.median(samples)), "samples": samples},
-                      "calibration": {"median_ms": 5.0, "probe_version": 1}}
+    result.timing = make_timing(float(np.median(samples)), samples=samples, probe_ms=5.0)
     return result
 
 
@@ -88,7 +87,7 @@ def test_a_slowdown_of_the_whole_machine_is_not_a_regression(tiny_project, tmp_p
         out = {}
         for k, j in enumerate(batch):
             result = timed(j.variant.id, 1.3, seed=40 + k)
-            result.details["calibration"]["median_ms"] = 6.5  # the probe slowed by the same 30 %
+            result.timing.calibration.median_ms = 6.5  # the probe slowed by the same 30 %
             out[j.variant.id] = result
         return out
 

@@ -1,4 +1,4 @@
-from benchgen.results.schema import KIND_METRICS
+from benchgen.metrics import KINDS
 from benchgen.refresh.plan import plan
 from benchgen.registry import load_registry
 from tests.conftest import make_result
@@ -13,7 +13,7 @@ def _jobs(tmp_path, onnx_path, results, **kw):
 
 
 def _fresh(job):
-    metric = KIND_METRICS[job.kind][0]
+    metric = KINDS[job.kind].metrics[0]
     result = make_result(job.variant.id, job.kind, {metric: 1.0}, settings={})
     result.provenance.machine = result.provenance.machine.model_copy(update={"id": job.machine_id})
     result.cache_key = job.key
@@ -104,11 +104,14 @@ def test_dataset_identity_is_its_content_not_its_location(tmp_path):
 
 
 def test_a_new_measuring_method_makes_that_kind_stale(tiny_project, tmp_path, monkeypatch):
-    from benchgen.refresh import cache_key
+    import dataclasses
+
+    from benchgen import metrics
 
     _, onnx_path = tiny_project
     _, jobs = _jobs(tmp_path, onnx_path, [])
-    monkeypatch.setitem(cache_key.METHOD_VERSIONS, "latency-cpu", cache_key.METHOD_VERSIONS["latency-cpu"] + 1)
+    kind = metrics.KINDS["latency-cpu"]
+    monkeypatch.setitem(metrics.KINDS, "latency-cpu", dataclasses.replace(kind, method_version=kind.method_version + 1))
     _, after = _jobs(tmp_path, onnx_path, [])
     for before, now in zip(jobs, after):
         assert (before.key == now.key) == (before.kind != "latency-cpu"), before.kind

@@ -70,10 +70,10 @@ def test_regression_is_flagged_in_the_output(tiny_project, tmp_path, capsys, mon
         data = json.loads(path.read_text())
         if data["kind"] == "latency-cpu":
             data["metrics"]["latency_cpu_ms"] /= 10
-            network = data["details"]["network"]
+            timing = data["timing"]
             for bound in ("ci_low", "ci_high", "median"):
-                network[bound] /= 10
-            network["samples"] = [s / 10 for s in network["samples"]]
+                timing["stats"][bound] /= 10
+            timing["samples"] = [s / 10 for s in timing["samples"]]
             path.write_text(json.dumps(data))
     capsys.readouterr()
     assert _refresh(registry, results_dir, tmp_path / "docs", "--force") == 0
@@ -130,8 +130,9 @@ def test_a_torch_cuda_job_dispatches_to_the_torch_measurement(monkeypatch):
     registry = load_registry()
     family, variant = registry.variant("damo-yolo-t")
     calls = []
-    monkeypatch.setattr(latency_torch, "measure_torch_latency",
-                        lambda variant_id, **kwargs: calls.append((variant_id, kwargs)) or "result")
+    monkeypatch.setattr(latency_torch, "torch_latency",
+                        lambda *args, **kwargs: calls.append((args, kwargs)) or "result")
     job = Job(family, variant, "latency-torch-cuda", "torch-cuda", "key", "gpu-x")
     assert measure(job, registry, Options(seed=3)) == "result"
-    assert calls == [("damo-yolo-t", {"weights": None, "registry": registry, "seed": 3})]
+    # the objects the plan holds, never the id to look up again
+    assert calls == [((family, variant, None, 3), {})]

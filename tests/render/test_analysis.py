@@ -2,17 +2,17 @@ import copy
 
 from benchgen.render.analysis import analyse_pair, interpolate, pareto_front
 from benchgen.results.merge import build_table
-from tests.conftest import MACHINE, make_result, two_family_docs
+from tests.conftest import MACHINE, make_result, make_timing, two_family_docs
 
 
 def _texts(findings):
     return [f.text for f in findings]
 
 
-def _timed(variant, kind, metric, ms, section, machine=MACHINE):
-    """A latency result with the ±1 % interval of its median stored where the measurement puts it."""
+def _timed(variant, kind, metric, ms, section=None, machine=MACHINE):
+    """A latency result with the ±1 % interval of its median in its timing block."""
     result = make_result(variant, kind, {metric: ms}, machine=machine)
-    result.details = {section: {"median": ms, "ci_low": ms * 0.99, "ci_high": ms * 1.01}}
+    result.timing = make_timing(ms, ms * 0.99, ms * 1.01)
     return result
 
 

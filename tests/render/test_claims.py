@@ -9,7 +9,7 @@ from benchgen.render.claims import DEFAULT, Point
 from benchgen.render.pages import SiteRenderer
 from benchgen.results.merge import build_table
 from benchgen.results.schema import MetricInterval
-from tests.conftest import MACHINE, REPO, family_doc, make_result, variant_doc
+from tests.conftest import MACHINE, REPO, family_doc, make_result, make_timing, variant_doc
 
 TINY80 = "coco-val2017-tiny80/val2017 (80 images)"
 
@@ -17,7 +17,7 @@ TINY80 = "coco-val2017-tiny80/val2017 (80 images)"
 def _timed(variant, ms, low, high):
     """A CPU latency result whose median has the interval [low, high]."""
     result = make_result(variant, "latency-cpu", {"latency_cpu_ms": ms})
-    result.details = {"network": {"median": ms, "ci_low": low, "ci_high": high}}
+    result.timing = make_timing(ms, low, high)
     return result
 
 

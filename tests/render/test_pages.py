@@ -1,7 +1,7 @@
 import re
 
 from benchgen.render.pages import SiteRenderer
-from tests.conftest import MACHINE, make_result, two_family_docs, variant_doc, family_doc
+from tests.conftest import MACHINE, family_doc, make_result, make_timing, two_family_docs, variant_doc
 
 
 def _row(page: str, variant: str) -> str:
@@ -160,7 +160,7 @@ def test_each_machine_column_says_who_measured_it_and_when(make_registry):
     other = MACHINE.model_copy(update={"id": "cpu-other-8c-abcdef", "label": "Other CPU (8 cores), host abcdef"})
     timed = make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 10.0},
                         when=dt.datetime(2026, 3, 4, tzinfo=dt.timezone.utc))
-    timed.details = {"calibration": {"median_ms": 5.8, "probe_version": 1}}
+    timed.timing = make_timing(10.0, probe_ms=5.8)
     results = [timed, make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 3.0}, machine=other,
                                   when=dt.datetime(2026, 5, 6, tzinfo=dt.timezone.utc))]
     page = SiteRenderer(registry, results).compare_page(*registry.families)

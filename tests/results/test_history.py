@@ -29,11 +29,11 @@ def test_a_latency_change_inside_the_confidence_intervals_is_noise():
 
 def test_result_delta_reads_the_stored_intervals():
     from benchgen.results.history import result_delta
-    from tests.conftest import make_result
+    from tests.conftest import make_result, make_timing
 
     def timed(median, low, high):
         result = make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": median})
-        result.details = {"network": {"median": median, "ci_low": low, "ci_high": high}}
+        result.timing = make_timing(median, low, high)
         return result
 
     change = result_delta("latency_cpu_ms", timed(100.0, 95.0, 105.0), timed(115.0, 104.0, 130.0))
@@ -46,14 +46,12 @@ def _timed(median_scale: float, probe_ms: float | None = 5.0, seed: int = 0, n: 
     """A latency result with `n` raw samples around 100 ms x `median_scale`."""
     import numpy as np
 
-    from tests.conftest import make_result
+    from tests.conftest import make_result, make_timing
 
     rng = np.random.default_rng(seed)
     samples = (100.0 * median_scale * (1 + spread * np.abs(rng.standard_normal(n)))).tolist()
     result = make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": float(np.median(samples))})
-    result.details = {"network": {"median": float(np.median(samples)), "samples": samples}}
-    if probe_ms is not None:
-        result.details["calibration"] = {"median_ms": probe_ms, "probe_version": 1}
+    result.timing = make_timing(float(np.median(samples)), samples=samples, probe_ms=probe_ms)
     return result
 
 
@@ -85,7 +83,7 @@ def test_borderline_sizes_and_probes_of_another_version():
     # +8 %: significant on 200 samples, but under the 10 % threshold
     assert not result_delta("latency_cpu_ms", _timed(1.0, seed=1), _timed(1.08, seed=2)).regression
     other = _timed(1.3, probe_ms=6.5, seed=2)
-    other.details["calibration"]["probe_version"] = 2  # a different probe: its ratio means nothing
+    other.timing.calibration.probe_version = 2  # a different probe: its ratio means nothing
     change = result_delta("latency_cpu_ms", _timed(1.0, seed=1), other)
     assert change.machine_ratio is None and change.regression
 

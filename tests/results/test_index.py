@@ -16,7 +16,7 @@ from benchgen.results import index, store
 from benchgen.results.index import ResultHeader, as_headers, index_path, load_headers
 from benchgen.results.merge import build_table, machines
 from benchgen.results.store import atomic_write_text, load_results, result_path, write_result
-from tests.conftest import make_result
+from tests.conftest import make_result, make_timing
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -46,9 +46,8 @@ def reads(monkeypatch):
 
 def latency(variant: str, ms: float, day: int, **kw):
     result = make_result(variant, "latency-cpu", {"latency_cpu_ms": ms}, when=T0 + dt.timedelta(days=day), **kw)
-    result.details = {"network": {"median": ms, "ci_low": ms * 0.99, "ci_high": ms * 1.01,
-                                  "samples": [ms * (1 + 0.001 * i) for i in range(50)]},
-                      "calibration": {"median_ms": 5.0 + day, "probe": "probe v1", "probe_version": 1}}
+    result.timing = make_timing(ms, ms * 0.99, ms * 1.01, samples=[ms * (1 + 0.001 * i) for i in range(50)],
+                                probe_ms=5.0 + day)
     return result
 
 
@@ -205,17 +204,23 @@ def test_a_file_changed_after_the_listing_is_not_served_as_the_listed_one(indexe
 
 
 def test_a_nan_in_the_details_survives_the_index(indexed, reads):
-    """json.loads reads NaN in a file's details (pydantic writes null there, a person may not)."""
+    """json.loads reads NaN in a file's details (pydantic writes null there, a person may not); in the
+    typed timing block, whose probe the header carries, a NaN is refused with the file's name."""
     build_tree(indexed)
     path = indexed / "cpu-test-2c" / "beta-s" / "latency-cpu" / "20260110T000000000000Z.json"
     data = json.loads(latency("beta-s", 20.0, 9).model_dump_json())
-    data["details"]["calibration"]["median_ms"] = float("nan")
+    data["details"]["contention"] = {"waited_s": float("nan")}
     path.write_text(json.dumps(data))
     load_headers(indexed)
     reads.clear()
     [header] = [h for h in load_headers(indexed) if h.file == str(path)]
-    assert reads == [] and header.probe_ms != header.probe_ms  # from the index, still NaN
-    assert header.load().details["calibration"]["median_ms"] != 0
+    assert reads == [] and header.probe_ms == 14.0  # from the index
+    loaded = header.load().details["contention"]["waited_s"]
+    assert loaded != loaded  # still NaN
+    data["timing"]["calibration"]["median_ms"] = float("nan")
+    path.write_text(json.dumps(data))
+    with pytest.raises(ResultsError, match=f"{path.name}.*timing.calibration.median_ms"):
+        load_headers(indexed)
 
 
 def test_an_index_written_while_others_read_it_is_always_whole(indexed):

@@ -16,7 +16,7 @@ import pytest
 
 from benchgen.registry import load_registry
 from benchgen.render.pages import GENERATED, render_site
-from benchgen.results.merge import MACHINE_BOUND_KINDS
+from benchgen.results.merge import machine_bound
 from benchgen.results.schema import Machine
 from benchgen.results.store import load_results, write_result
 from tests.conftest import REPO
@@ -81,7 +81,7 @@ def add_unstable_machine(results_dir: Path, machine: Machine = NEWCOMER) -> int:
     busy newcomer's `make site` leaves them; return how many were written."""
     results = load_results(results_dir)
     newest = max(r.provenance.date for r in results)
-    latest = {(r.variant, r.kind): r for r in results if r.kind in MACHINE_BOUND_KINDS}
+    latest = {(r.variant, r.kind): r for r in results if machine_bound(r.kind)}
     for index, result in enumerate(latest.values()):
         copy = result.model_copy(deep=True)
         copy.status = "unstable"

@@ -1,0 +1,275 @@
+"""The one table of what benchgen measures: every metric, every kind of measurement, every backend.
+
+pyperf keeps each metric's facts in a single METADATA table; this is that table for benchgen. A
+metric's label, unit, direction, decimals, plausible range, the tolerance within which two sources
+agree, the size of a change that counts as a regression, the kind of measurement that provides it
+and how the chart and the analysis name it are written here once, and every other module (the
+registry and results schemas, the history and claim rules, the tables, charts and templates, the
+refresh plan and its cache keys, the CLI) reads them from here. A new backend is then its measuring
+module plus one `Backend`, one `Kind` and one `Metric` entry (`register`), and nothing else:
+tests/test_metrics.py registers a fake one and follows it through plan, results, table, chart and
+claims.
+
+Functions are named by dotted path ("module:function") and imported only when called, so reading
+the table never imports torch, TensorRT or ONNX Runtime.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Literal
+
+#: a function, or where to find one: "package.module:function", imported on first use
+FunctionRef = str | Callable[..., Any]
+
+
+def resolve(ref: FunctionRef) -> Callable[..., Any]:
+    if callable(ref):
+        return ref
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _ap_phrase(value: float) -> str:
+    """One decimal, as published, unless the value has more: a tie at 0.49 AP must not read as 0.5."""
+    return f"{value:.1f} AP" if abs(round(value, 1) - value) < 1e-6 else f"{value:.2f} AP"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One headline figure, in the units the pages use."""
+
+    id: str
+    #: column header (benchgen's own HTML: units may carry <sup>)
+    label: str
+    unit: str
+    better: Literal["higher", "lower"]
+    decimals: int
+    #: (lowest, highest, whether the lowest is allowed), in page units: beyond it is a unit mistake
+    plausible: tuple[float, float, bool]
+    #: the kind of measurement that provides it (a `Kind` id)
+    kind: str
+    #: two published sources disagree beyond this: ("absolute" | "relative", amount)
+    source_tolerance: tuple[str, float]
+    #: a change of a measured figure beyond this counts (refresh flags it): ("absolute" | "relative", amount)
+    regression: tuple[str, float]
+    #: how the analysis writes a value in a sentence
+    phrase: Callable[[float], str]
+    #: the unit as the plausibility error says it (AP is a percentage without a unit column)
+    unit_text: str = ""
+    #: what prose calls it ("mAP", "latency", "parameters"): metrics of one name share a tolerance sentence
+    name: str = ""
+    #: publications report it, so a registry may; False for columns benchgen alone measures (shown only
+    #: where a measurement, or a failed attempt, exists)
+    reported: bool = True
+    #: a timing: its result carries a `Timing` block (median, its interval, round medians, samples)
+    timed: bool = False
+    #: where a schema-1 result kept the timing statistics in its details (read by the migration only)
+    legacy_details: str | None = None
+    #: how far a measured figure may sit from the preferred published one before the page flags it
+    measured_tolerance: float | None = None
+    #: for a latency on the chart and in the analysis: its name there, and its place (GPU figures first)
+    chart_label: str | None = None
+    chart_rank: int | None = None
+    #: header of the reported-only tables, whose figures come from other runtimes than the column's
+    other_label: str | None = None
+    #: the hardware a reported column is read on when sources time a variant on several
+    reference_hardware: str | None = None
+    #: the column is timed on the view's GPU, so its header names it
+    gpu_column: bool = False
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.better == "lower"
+
+    def implausible(self, value: float) -> str | None:
+        """Why `value` cannot be a figure of this metric, or None. NaN and infinities are never figures."""
+        if not math.isfinite(value):
+            return f"{self.id} is {value}, not a finite number"
+        low, high, low_allowed = self.plausible
+        unit = self.unit or self.unit_text
+        if value < low or (value == low and not low_allowed):
+            return f"{self.id} is {value:g}, must be {'at least' if low_allowed else 'above'} {low:g} {unit}".rstrip()
+        if value > high:
+            return f"{self.id} is {value:g} {unit}, above the plausible {high:g} {unit} (a unit mistake?)"
+        return None
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of measurement: the figures it provides and how a refresh runs it."""
+
+    id: str
+    metrics: tuple[str, ...]
+    #: bump when the method changes, so its old results become stale (history in refresh/cache_key.py)
+    method_version: int
+    #: its figures belong to the machine they were taken on (latency), not to any machine (accuracy, size)
+    machine_bound: bool
+    #: `(request: MeasureRequest) -> Result`
+    measure: FunctionRef | None = None
+    #: `(requests: list[MeasureRequest], log) -> {variant id: Result | Exception}`: timed together
+    #: (the CPU's interleaved rounds) instead of one at a time
+    measure_together: FunctionRef | None = None
+    #: the family pages chart its successful measurements over time
+    history: bool = False
+    #: what computes it, as the site's front page names it
+    engine: str = ""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What a refresh can measure with: the kinds it provides and how to find it on this machine."""
+
+    id: str
+    kinds: tuple[str, ...]
+    #: `() -> str`, the id of the machine its results belong to; raises BackendUnavailable where it cannot run
+    machine: FunctionRef
+    #: `() -> dict`, what besides the model decides its figures (library versions, GPU), for the cache key
+    fingerprint: FunctionRef
+    #: it runs benchgen's own PyTorch modules, so only families with an implementation
+    implementations_only: bool = False
+    #: accuracy is measured with it where trained weights and a dataset are at hand
+    accuracy: bool = False
+    help: str = ""
+
+
+METRICS: dict[str, Metric] = {m.id: m for m in (
+    Metric("map50_95", "mAP<sup>val</sup> 50-95", "", "higher", 1, (0.0, 100.0, True), "accuracy",
+           source_tolerance=("absolute", 0.2), regression=("absolute", 0.3), phrase=_ap_phrase, unit_text="AP %", name="mAP"),
+    Metric("latency_cpu_ms", "CPU ONNX (ms)", "ms", "lower", 2, (0.0, 600_000.0, False), "latency-cpu",
+           source_tolerance=("relative", 0.05), regression=("relative", 0.10), phrase=lambda v: f"{v:.2f} ms",
+           timed=True, legacy_details="network", chart_label="CPU ONNX Runtime", chart_rank=2,
+           other_label="CPU (ms)", name="latency"),
+    Metric("latency_trt_ms", "TensorRT FP16 (ms)", "ms", "lower", 2, (0.0, 600_000.0, False), "latency-gpu",
+           source_tolerance=("relative", 0.05), regression=("relative", 0.10), phrase=lambda v: f"{v:.2f} ms",
+           timed=True, legacy_details="gpu_compute", chart_label="TensorRT FP16", chart_rank=0,
+           reference_hardware="NVIDIA T4", name="latency"),
+    Metric("latency_torch_cuda_ms", "PyTorch CUDA FP16 (ms)", "ms", "lower", 2, (0.0, 600_000.0, False),
+           "latency-torch-cuda", source_tolerance=("relative", 0.05), regression=("relative", 0.10),
+           phrase=lambda v: f"{v:.2f} ms", reported=False, timed=True, legacy_details="compute",
+           chart_label="PyTorch CUDA FP16", chart_rank=1, gpu_column=True, name="latency"),
+    # counted from the graph: a tiny graph can round to 0.0 M; authors count train-mode graphs, so a
+    # graph count of the same architecture lands within 3 % (folded BatchNorm, anchor constants,
+    # rounding of "2.6 M"); FLOPs are counted by different rules everywhere, so they get no such check
+    Metric("params_m", "params (M)", "M", "lower", 1, (0.0, 100_000.0, True), "size",
+           source_tolerance=("relative", 0.05), regression=("relative", 0.001),
+           phrase=lambda v: f"{v:.1f} M parameters", measured_tolerance=0.03, name="parameters"),
+    Metric("flops_g", "FLOPs (G)", "G", "lower", 1, (0.0, 1_000_000.0, True), "size",
+           source_tolerance=("relative", 0.05), regression=("relative", 0.001),
+           phrase=lambda v: f"{v:.1f} GFLOPs", name="FLOPs"),
+)}
+
+KINDS: dict[str, Kind] = {k.id: k for k in (
+    Kind("accuracy", ("map50_95",), 3, machine_bound=False, measure="benchgen.measure.accuracy:measure_request",
+         history=True, engine="faster-coco-eval (the COCOeval of pycocotools, in C++)"),
+    Kind("latency-cpu", ("latency_cpu_ms",), 4, machine_bound=True,
+         measure_together="benchgen.measure.latency_cpu:measure_requests", history=True, engine="ONNX Runtime"),
+    Kind("latency-gpu", ("latency_trt_ms",), 1, machine_bound=True,
+         measure="benchgen.measure.latency_gpu:measure_request", history=True, engine="TensorRT"),
+    Kind("latency-torch-cuda", ("latency_torch_cuda_ms",), 1, machine_bound=True,
+         measure="benchgen.measure.latency_torch:measure_request", history=True, engine="PyTorch CUDA"),
+    Kind("size", ("params_m", "flops_g"), 1, machine_bound=False, measure="benchgen.measure.size:measure_request",
+         engine="the exported ONNX graph"),
+)}
+
+BACKENDS: dict[str, Backend] = {b.id: b for b in (
+    Backend("ort-cpu", ("size", "latency-cpu"), machine="benchgen.measure.backends:cpu_machine_id",
+            fingerprint="benchgen.measure.backends:ort_fingerprint_cpu", accuracy=True,
+            help="ONNX Runtime on the CPU: sizes, CPU latency, and mAP with trained weights"),
+    Backend("tensorrt", ("latency-gpu",), machine="benchgen.measure.tensorrt_engine:gpu_machine_id",
+            fingerprint="benchgen.measure.tensorrt_engine:engine_fingerprint", help="TensorRT FP16 GPU latency"),
+    Backend("torch-cuda", ("latency-torch-cuda",), machine="benchgen.measure.latency_torch:torch_gpu_machine_id",
+            fingerprint="benchgen.measure.latency_torch:torch_fingerprint", implementations_only=True,
+            help="PyTorch CUDA FP16 latency of benchgen's own modules"),
+)}
+
+
+def metric(metric_id: str) -> Metric:
+    try:
+        return METRICS[metric_id]
+    except KeyError:
+        raise KeyError(f"unknown metric {metric_id!r}; known: {', '.join(METRICS)}") from None
+
+
+def kind_of(metric_id: str) -> str:
+    return METRICS[metric_id].kind
+
+
+def timed_metric(kind_id: str) -> Metric | None:
+    """The timing a kind of measurement provides, or None (accuracy, size)."""
+    kind = KINDS.get(kind_id)
+    for metric_id in kind.metrics if kind else ():
+        if METRICS[metric_id].timed:
+            return METRICS[metric_id]
+    return None
+
+
+def reported_metrics() -> list[str]:
+    """Metrics a registry can report: every column but those benchgen alone measures."""
+    return [m.id for m in METRICS.values() if m.reported]
+
+
+def machine_bound_metrics() -> list[str]:
+    return [m.id for m in METRICS.values() if KINDS[m.kind].machine_bound]
+
+
+def chart_latencies() -> list[Metric]:
+    """The latencies the charts and the analysis compare on, in their order of preference."""
+    return sorted((m for m in METRICS.values() if m.chart_label), key=lambda m: m.chart_rank or 0)
+
+
+def measurement_kinds() -> list[str]:
+    return sorted(KINDS)
+
+
+def source_tolerance_text() -> str:
+    """e.g. "mAP 0.2 AP, latency 5 %, parameters 5 %": within these, two published sources agree."""
+    said: dict[str, str] = {}
+    for m in METRICS.values():
+        kind, amount = m.source_tolerance
+        text = f"{amount:g} {m.unit or m.unit_text.split()[0]}" if kind == "absolute" else f"{amount * 100:g} %"
+        said.setdefault(m.name or m.id, text)
+    return ", ".join(f"{name} {text}" for name, text in said.items())
+
+
+@contextlib.contextmanager
+def registered(*entries: Metric | Kind | Backend) -> Iterator[None]:
+    """Add entries to the table for the duration of a block (a plugin's or a test's backend)."""
+    added: list[tuple[dict, str, Any]] = []
+    try:
+        for entry in entries:
+            table: dict = METRICS if isinstance(entry, Metric) else KINDS if isinstance(entry, Kind) else BACKENDS
+            added.append((table, entry.id, table.get(entry.id)))
+            table[entry.id] = entry
+        check()
+        yield
+    finally:
+        for table, key, before in reversed(added):
+            if before is None:
+                table.pop(key, None)
+            else:
+                table[key] = before
+
+
+def check() -> None:
+    """The table holds together: every metric's kind exists and lists it, every backend's kinds exist."""
+    for m in METRICS.values():
+        if m.kind not in KINDS or m.id not in KINDS[m.kind].metrics:
+            raise ValueError(f"metric {m.id}: kind {m.kind!r} does not list it")
+    for k in KINDS.values():
+        unknown = [m for m in k.metrics if m not in METRICS]
+        if unknown:
+            raise ValueError(f"kind {k.id}: unknown metrics {', '.join(unknown)}")
+        if (k.measure is None) == (k.measure_together is None):
+            raise ValueError(f"kind {k.id}: give exactly one of measure and measure_together")
+    for b in BACKENDS.values():
+        unknown = [k for k in b.kinds if k not in KINDS]
+        if unknown:
+            raise ValueError(f"backend {b.id}: unknown kinds {', '.join(unknown)}")
+
+
+check()
+
