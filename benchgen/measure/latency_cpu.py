@@ -226,14 +226,14 @@ def latency_result(subject: LatencySubject, timing: SubjectTiming, outcome: Roun
     else:
         details["end_to_end_skipped"] = UNTRAINED_REASON
     machine = current_machine()
-    stats = network.as_dict()
+    block = Timing(stats=network.as_dict(), samples=stored_samples(samples), round_medians_ms=timing.round_medians,
+                   calibration=calibration(outcome))
     return Result(
         variant=subject.id,
         kind="latency-cpu",
         status=status,
-        metrics={METRIC: stats["median"]},
-        timing=Timing(stats=stats, samples=stored_samples(samples), round_medians_ms=timing.round_medians,
-                      calibration=calibration(outcome)),
+        metrics={METRIC: block.stats.median},
+        timing=block,
         details=details,
         settings={**subject.runner.settings, "batch": 1, "cpu": machine.cpu, "cpu_count": machine.cpu_count,
                   "budget_s": budget_s, "rounds": outcome.rounds, "ci_target": f"±{rel_ci:.0%} of the median at 95%",

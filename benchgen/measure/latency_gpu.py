@@ -60,11 +60,12 @@ def trt_latency(family: Family, variant: Variant, weights: Path | None = None, s
         stats = summarize(runner.gpu_compute_ms(iterations, min_seconds))
     finally:
         runner.close()
+    timing = Timing(stats=stats.as_dict())
     return Result(
         variant=model.variant.id,
         kind="latency-gpu",
-        metrics={METRIC: stats.as_dict()["median"]},
-        timing=Timing(stats=stats.as_dict()),
+        metrics={METRIC: timing.stats.median},
+        timing=timing,
         details={"warmup_iterations": len(warmup),
                  "engine": engine_path.name, "engine_build_s": round(build_seconds, 1) if build_seconds else None,
                  "timed": "GPU compute only (CUDA events around each enqueue; no host copies, no pre/post-processing)"},

@@ -280,8 +280,9 @@ def torch_latency(family: Family, variant: Variant, weights: Path | None = None,
         "model": "deploy (fused) PyTorch module", "weights": _weights_setting(weights, seed),
         "clock_check": "nvml" if timing.throttle.checked else "none",
     }
+    timing_block = Timing(stats=stats)
     return Result(
         variant=variant.id, kind=KIND, status="unstable" if timing.throttle.throttled else "ok",
-        metrics={METRIC: stats["median"]}, timing=Timing(stats=stats), details=details, settings=settings,
+        metrics={METRIC: timing_block.stats.median}, timing=timing_block, details=details, settings=settings,
         provenance=collect_provenance(machine),
     )
