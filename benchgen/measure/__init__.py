@@ -1,7 +1,11 @@
 """Measuring a variant: accuracy (COCO mAP), CPU and GPU latency, size.
 
 Each entry point resolves the variant to one ONNX file (`model_files`; torch-cuda: the PyTorch deploy module) and returns a
-`benchgen.results.Result`; writing it is the caller's job (the CLI, or `benchgen refresh`).
+`benchgen.results.Result`; writing it is the caller's job (the CLI, or `benchgen refresh`). The CLI's
+functions take a variant id and look it up once; `benchgen refresh` calls each kind's
+`measure_request` (`request.MeasureRequest`: family and variant objects), named in the metric table
+(`benchgen.metrics`), and `backends` finds which of the table's backends run on this machine. GPU
+discovery is `gpu` and feed binding `feeds`, leaves every backend shares.
 Modules are imported by their users, not here, so that importing `benchgen.measure` stays cheap:
 
 - `accuracy.evaluate_accuracy` — dataset (`dataset`) -> detections (`inference`, cached) -> COCOeval (`coco_eval`)
