@@ -20,13 +20,12 @@ from collections import Counter
 from typing import Callable, Iterable
 
 from benchgen.measure.contention import Verdict, evidence_kind
+from benchgen.metrics import KINDS
 from benchgen.refresh.plan import Job
 from benchgen.results.schema import Result, unstable_reasons
 
 #: after this many unstable timings with the same inputs, only --retry-unstable times a job again
 MAX_AUTO_ATTEMPTS = 2
-#: the kinds the CPU contention check is about; a GPU timing's instability is throttling
-CPU_KINDS = ("latency-cpu",)
 
 
 def machine_quiet_now() -> Verdict:
@@ -56,7 +55,7 @@ def apply_backoff(jobs: list[Job], *, retry: bool,
         tried = f"unstable {times(job.unstable_attempts)} with these inputs"
         if job.unstable_attempts >= MAX_AUTO_ATTEMPTS:
             why = f"unstable {MAX_AUTO_ATTEMPTS} or more times with the same inputs: held back until --retry-unstable"
-        elif job.kind in CPU_KINDS and (verdict := verdict or quiet_now()).busy:
+        elif KINDS[job.kind].cpu_contention and (verdict := verdict or quiet_now()).busy:
             why = f"the machine is busy now ({verdict.text()})"
         else:
             job.reason = f"{tried}; the machine is quiet now, so timed again"
