@@ -89,6 +89,18 @@ def test_a_backend_added_to_the_table_alone_is_planned_measured_tabled_charted_a
     assert "latency_fake_ms" not in metrics.METRICS and "fake-npu" not in metrics.BACKENDS
 
 
+def test_benchgen_latency_times_a_table_backend_through_its_measuring_function(tiny_project, tmp_path, capsys):
+    _, onnx_path = tiny_project
+    registry_dir = byo_registry(tmp_path / "reg", onnx_path, variants=2)
+    with metrics.registered(*FAKE):
+        assert main(["latency", "tiny-1", "--backend", "fake-npu", "--no-builtin", "--registry", str(registry_dir),
+                     "--results", str(tmp_path / "results")]) == 0
+        (result,) = load_results(tmp_path / "results")
+    assert "tiny-1: Fake NPU (ms) median 3.000 ms (p90 3.030, 200 runs) [ok]" in capsys.readouterr().out
+    assert (result.kind, result.provenance.machine.id, result.metrics) == ("latency-fake", FAKE_MACHINE,
+                                                                          {"latency_fake_ms": 3.0})
+
+
 def test_the_table_holds_together():
     metrics.check()
     for metric in metrics.METRICS.values():

@@ -71,9 +71,37 @@ def run_eval(args: argparse.Namespace) -> int:
                                         f"{result.settings['dataset']} ({args.backend}, {source})", args.json)
 
 
+def latency_backends() -> list[str]:
+    """The metric table's backends that time something (benchgen.metrics)."""
+    from benchgen.metrics import BACKENDS, timed_metric
+
+    return sorted(b.id for b in BACKENDS.values() if any(timed_metric(k) for k in b.kinds))
+
+
+def _table_latency(args: argparse.Namespace, registry) -> int:
+    """A backend with no options of its own here: its kind's measuring function, as refresh calls it."""
+    from benchgen.measure.model_files import lookup
+    from benchgen.measure.request import MeasureRequest
+    from benchgen.metrics import BACKENDS, KINDS, resolve, timed_metric
+
+    kind = next(k for k in BACKENDS[args.backend].kinds if timed_metric(k))
+    family, variant = lookup(args.variant, registry)
+    request = MeasureRequest(family, variant, args.backend, weights=args.weights, seed=args.seed, registry=registry,
+                             latency_budget_s=args.budget or 20.0, allow_busy=args.allow_busy)
+    measure = KINDS[kind].measure
+    result = resolve(measure)(request) if measure else resolve(KINDS[kind].measure_together)([request])[variant.id]
+    if isinstance(result, Exception):
+        raise result
+    stats = result.timing.stats
+    return _store(result, args.results, f"{result.variant}: {timed_metric(kind).label} median {stats.median:.3f} ms "
+                                        f"(p90 {stats.p90:.3f}, {stats.runs} runs) [{result.status}]", args.json)
+
+
 def run_latency(args: argparse.Namespace) -> int:
     preflight(args)
     registry = registry_from_args(args)
+    if args.backend not in ("ort-cpu", "tensorrt", "torch-cuda"):
+        return _table_latency(args, registry)
     if args.backend == "torch-cuda":
         return _torch_latency(args, registry)
     if args.compile or args.no_cuda_graph:
@@ -167,7 +195,7 @@ def register(subparsers) -> None:
                     "replay timed by CUDA events under the same stopping rule as ort-cpu (±0.5 %, at least 200 "
                     "runs); GPU clocks and throttling are checked through NVML where nvidia-ml-py is installed.")
     _common(latency)
-    latency.add_argument("--backend", choices=("ort-cpu", "tensorrt", "torch-cuda"), default="ort-cpu",
+    latency.add_argument("--backend", choices=latency_backends(), default="ort-cpu",
                          help="runtime (default: %(default)s)")
     latency.add_argument("--latency-budget", "--budget", dest="budget", type=budget_seconds, default=None,
                          metavar="SECONDS",
