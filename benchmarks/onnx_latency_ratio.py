@@ -9,6 +9,8 @@ is taken per round, so a drift of the machine's speed hits both. Run it on a qui
 
     python benchmarks/onnx_latency_ratio.py d-fine-s.onnx dfine_hgnetv2_s_coco.onnx --rounds 20
 
+(N models with the reference weights: add --tied-rows 8, see `same_detections`.)
+
 Prints per-round medians and the median ratio A / B with its range over rounds; nothing is stored.
 """
 
@@ -31,17 +33,32 @@ def session(path: Path, threads: int) -> ort.InferenceSession:
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def same_detections(a: list[np.ndarray], b: list[np.ndarray]) -> float:
-    """Largest score difference; raises if labels / boxes differ beyond an ordering of near-tied scores."""
+def same_detections(a: list[np.ndarray], b: list[np.ndarray], tied_rows: int = 0) -> float:
+    """Largest score difference; raises if labels / boxes differ beyond an ordering of near-tied scores.
+
+    `tied_rows`: how many rows may be another query at a tied score. With the reference weights of
+    shared/reference many D-FINE-N queries score the same to 1e-6, and onnxsim's folding in the
+    official export moves float32 rounding enough to fill a top-300 slot with another of them: the
+    same rank, label and score (to 1e-5), another query's box. Such rows are counted and printed."""
     (la, ba, sa), (lb, bb, sb) = a, b
     worst = float(np.abs(sa - sb).max())
     if worst > 1e-4:
         raise SystemExit(f"scores differ by {worst:.3g}")
     rows_a = np.concatenate([la[0][:, None] * 1e4, ba[0] / 640], -1)
     rows_b = np.concatenate([lb[0][:, None] * 1e4, bb[0] / 640], -1)
-    distance = np.abs(rows_a[None] - rows_b[:, None]).max(-1).min(1)
-    if distance.max() > 1e-3:
-        raise SystemExit(f"{int((distance > 1e-3).sum())} detections differ (worst {distance.max():.3g})")
+    distance = np.abs(rows_a[None] - rows_b[:, None]).max(-1)
+    tied = 0
+    for nearest, labels, scores, other_labels, other_scores in ((distance.min(1), lb, sb, la, sa),
+                                                                (distance.min(0), la, sa, lb, sb)):
+        off = np.where(nearest > 1e-3)[0]
+        at_tie = [j for j in off if labels[0][j] == other_labels[0][j]
+                  and abs(float(scores[0][j]) - float(other_scores[0][j])) <= 1e-5]
+        if len(off) > min(len(at_tie), tied_rows):
+            raise SystemExit(f"{len(off)} detections differ (worst {nearest.max():.3g}; {len(at_tie)} at a tied "
+                             f"score, --tied-rows {tied_rows} allowed)")
+        tied = max(tied, len(off))
+    if tied:
+        print(f"{tied} row(s) are other queries at a tied score (same rank, label and score to 1e-5)")
     return worst
 
 
@@ -53,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=10, help="calls per file per round")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
     parser.add_argument("--size", type=int, default=640)
+    parser.add_argument("--tied-rows", type=int, default=0,
+                        help="rows that may be other queries at a tied score (default: none)")
     args = parser.parse_args(argv)
     for path in (args.a, args.b):
         if not path.is_file():
@@ -62,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
              "orig_target_sizes": np.array([[640, 480]], dtype=np.int64)}
     sessions = {"A": session(args.a, args.threads), "B": session(args.b, args.threads)}
     outputs = {k: s.run(None, feeds) for k, s in sessions.items()}
-    print(f"same detections (largest score difference {same_detections(outputs['A'], outputs['B']):.2g})")
+    print(f"same detections (largest score difference {same_detections(outputs['A'], outputs['B'], args.tied_rows):.2g})")
     for s in sessions.values():  # warm-up
         for _ in range(3):
             s.run(None, feeds)
