@@ -6,9 +6,9 @@ agree, the size of a change that counts as a regression, the kind of measurement
 and how the chart and the analysis name it are written here once, and every other module (the
 registry and results schemas, the history and claim rules, the tables, charts and templates, the
 refresh plan and its cache keys, the CLI) reads them from here. A new backend is then its measuring
-module plus one `Backend`, one `Kind` and one `Metric` entry (`register`), and nothing else:
-tests/test_metrics.py registers a fake one and follows it through plan, results, table, chart and
-claims.
+module plus one `Backend`, one `Kind` and one `Metric` entry below, and nothing else:
+tests/test_metrics.py adds a fake one for the length of a test (`registered`) and follows it through
+plan, results, table, chart and claims.
 
 Functions are named by dotted path ("module:function") and imported only when called, so reading
 the table never imports torch, TensorRT or ONNX Runtime.
