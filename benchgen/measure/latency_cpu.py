@@ -278,15 +278,14 @@ def measure_requests(requests: list[MeasureRequest], log: Callable[[str], None] 
     cannot be prepared fails alone."""
     out: dict[str, Result | Exception] = {}
     subjects = []
-    budget, allow_busy = DEFAULT_BUDGET_S, False
     for request in requests:
-        budget, allow_busy = request.latency_budget_s, request.allow_busy
         try:
             subjects.append(subject_of(request.family, request.variant, request.weights, seed=request.seed))
         except Exception as exc:  # noqa: BLE001 - isolate any failure of one job from the others
             out[request.variant.id] = exc
-    if subjects:
-        out.update(measure_cpu_latencies(subjects, budget_s=budget, allow_busy=allow_busy, log=log))
+    if subjects:  # one refresh's requests share its budget and --allow-busy
+        out.update(measure_cpu_latencies(subjects, budget_s=requests[0].latency_budget_s,
+                                         allow_busy=requests[0].allow_busy, log=log))
     return out
 
 
