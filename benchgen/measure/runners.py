@@ -30,16 +30,26 @@ class Runner(Protocol):
         ...
 
 
+#: ORT's intra-op workers spin between operators by default. On this project's 2-vCPU VMs that put
+#: two-thread runs into slow phases of seconds to minutes whenever the host ran the two vCPUs on one
+#: physical core (the spinning one takes the worker's execution units): YOLOX-Nano 8.2 ms in one
+#: phase and 16-19 ms in the next (slower than one thread, 14 ms), D-FINE-N 102 ms for a whole
+#: 20 s run against 62-66 ms with spinning off, round spreads 4-12 %. Spinning off costs the small
+#: models the workers' wake-up (YOLOX-Nano 10.9 ms) but gives a figure the next run reproduces.
+INTRA_OP_SPINNING = "0"
+
+
 def session_options(threads: int | None = None) -> tuple[ort.SessionOptions, dict[str, Any]]:
     """Options fixed for every ORT measurement, and their record (threads 0 = ORT's default)."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or 0
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", INTRA_OP_SPINNING)
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
     record = {"intra_op_threads": threads if threads else "ort default", "inter_op_threads": 1,
-              "execution_mode": "sequential", "graph_optimization": "all", "onnxruntime": ort.__version__}
+              "intra_op_spinning": "on" if INTRA_OP_SPINNING == "1" else "off", "execution_mode": "sequential", "graph_optimization": "all", "onnxruntime": ort.__version__}
     return options, record
 
 

@@ -33,7 +33,9 @@ DECODING_FIELDS = ("decoder", "preprocess", "class_map", "decoder_options")
 #: latency-cpu 4: initializers an old exporter listed as graph inputs are dropped from the inputs in
 #: memory before ONNX Runtime sees the graph (it neither folds nor fuses an overridable initializer,
 #: which made NanoDet-m time ~40 % slower), and NMS with a box cap stops at the cap in one pass, which
-#: shortens the end-to-end phase of every NMS detector)
+#: shortens the end-to-end phase of every NMS detector;
+#: latency-cpu 5: ONNX Runtime's intra-op workers do not spin between operators, see
+#: benchgen.measure.runners.INTRA_OP_SPINNING)
 
 
 def model_material(family: Family, variant: Variant, weights: Path | None, seed: int) -> dict[str, Any]:

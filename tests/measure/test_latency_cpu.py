@@ -50,6 +50,7 @@ def test_result_records_what_the_numbers_mean(tiny_model):
     assert result.details["contention"]["verdict"] == "quiet"
     settings = result.settings
     assert settings["intra_op_threads"] == 1 and settings["inter_op_threads"] == 1 and settings["batch"] == 1
+    assert settings["intra_op_spinning"] == "off"
     assert settings["backend"] == "ort-cpu" and settings["input_size"] == 32 and settings["cpu"]
     assert result.provenance.machine.cpu == settings["cpu"]
 
