@@ -41,7 +41,8 @@ DECODING_FIELDS = ("decoder", "preprocess", "class_map", "decoder_options")
 def model_material(family: Family, variant: Variant, weights: Path | None, seed: int) -> dict[str, Any]:
     # decoding settings enter once, as the effective ones below; left out where unset so that keys of
     # entries written before they existed do not change
-    definition = variant.model_dump(mode="json", exclude={"reported", "name", *DECODING_FIELDS})
+    # the checkpoint's file name is where to find it, and its bytes enter as "weights" below
+    definition = variant.model_dump(mode="json", exclude={"reported", "name", "checkpoint", *DECODING_FIELDS})
     material: dict[str, Any] = {"family": family.id, "variant": definition, "export": EXPORT_SETTINGS}
     if family.builds(variant) is not None:
         from benchgen.providers.build import provider_material

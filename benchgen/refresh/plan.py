@@ -44,8 +44,16 @@ class Job:
 
 
 def find_weights(weights_dir: Path | None, variant: Variant) -> Path | None:
-    """An official checkpoint for the variant in `weights_dir`, named after its official config."""
-    if weights_dir is None or not variant.config:
+    """An official checkpoint for the variant in `weights_dir`, as the release names it.
+
+    The release's own file name first, so a user can put the downloads there unrenamed; else a file
+    named after the official config (DAMO-YOLO's and RT-DETRv2's releases are named that way).
+    """
+    if weights_dir is None:
+        return None
+    if variant.checkpoint and (Path(weights_dir) / variant.checkpoint).is_file():
+        return Path(weights_dir) / variant.checkpoint
+    if not variant.config:
         return None
     candidates = sorted(Path(weights_dir).glob(f"{variant.config}*.pth"))
     return candidates[0] if candidates else None

@@ -164,6 +164,9 @@ class Variant(PublishedModel, _Decoding):
                                   "a variant without one is left out of the matched-tier sentences)"
     )
     config: str | None = Field(default=None, description="official config name")
+    checkpoint: str | None = Field(
+        default=None, description="file name of the official COCO checkpoint where it is not named after the "
+                                  "config (D-FINE's dfine_s_coco.pth): what --weights-dir also looks for")
     onnx: str | None = Field(default=None, description="bring-your-own ONNX file: absolute, or relative to "
                              "the project root (BENCHGEN_ROOT, else the checkout that holds benchgen/)")
     build: Build | None = Field(default=None, description="provider-built variant: its config and own arguments")

@@ -182,3 +182,29 @@ def test_result_headers_plan_as_the_results_do(tiny_project, tmp_path, monkeypat
     assert [(j.label, j.key, j.stale, j.reason) for j in from_headers] == \
         [(j.label, j.key, j.stale, j.reason) for j in from_results]
     assert [j.stale for j in from_headers][:3] == [False, False, True]
+
+
+def test_weights_dir_finds_the_release_file_name_first_then_the_config_name(tmp_path):
+    from benchgen.refresh.plan import find_weights
+
+    _, variant = load_registry().variant("d-fine-s")
+    assert variant.checkpoint == "dfine_s_coco.pth" and variant.config == "dfine_hgnetv2_s_coco"
+    assert find_weights(tmp_path, variant) is None
+    by_config = tmp_path / "dfine_hgnetv2_s_coco_stage2.pth"
+    by_config.write_bytes(b"x")
+    assert find_weights(tmp_path, variant) == by_config
+    released = tmp_path / "dfine_s_coco.pth"
+    released.write_bytes(b"x")
+    assert find_weights(tmp_path, variant) == released
+    assert find_weights(None, variant) is None
+    # another size's release file is not this variant's
+    assert find_weights(tmp_path, load_registry().variant("d-fine-m")[1]) is None
+
+
+def test_the_checkpoint_file_name_does_not_enter_the_key():
+    from benchgen.refresh.cache_key import model_material
+
+    family, variant = load_registry().variant("d-fine-s")
+    unnamed = variant.model_copy(update={"checkpoint": None})
+    assert model_material(family, variant, None, 0) == model_material(family, unnamed, None, 0)
+    assert "checkpoint" not in model_material(family, variant, None, 0)["variant"]
