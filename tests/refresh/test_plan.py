@@ -1,5 +1,6 @@
 from benchgen.metrics import KINDS
-from benchgen.refresh.plan import plan
+from benchgen.refresh.cache_key import model_material
+from benchgen.refresh.plan import find_weights, plan
 from benchgen.registry import load_registry
 from tests.conftest import make_result
 from tests.refresh.conftest import byo_registry
@@ -185,9 +186,8 @@ def test_result_headers_plan_as_the_results_do(tiny_project, tmp_path, monkeypat
 
 
 def test_weights_dir_finds_the_release_file_name_first_then_the_config_name(tmp_path):
-    from benchgen.refresh.plan import find_weights
-
-    _, variant = load_registry().variant("d-fine-s")
+    registry = load_registry()
+    _, variant = registry.variant("d-fine-s")
     assert variant.checkpoint == "dfine_s_coco.pth" and variant.config == "dfine_hgnetv2_s_coco"
     assert find_weights(tmp_path, variant) is None
     by_config = tmp_path / "dfine_hgnetv2_s_coco_stage2.pth"
@@ -198,12 +198,10 @@ def test_weights_dir_finds_the_release_file_name_first_then_the_config_name(tmp_
     assert find_weights(tmp_path, variant) == released
     assert find_weights(None, variant) is None
     # another size's release file is not this variant's
-    assert find_weights(tmp_path, load_registry().variant("d-fine-m")[1]) is None
+    assert find_weights(tmp_path, registry.variant("d-fine-m")[1]) is None
 
 
 def test_the_checkpoint_file_name_does_not_enter_the_key():
-    from benchgen.refresh.cache_key import model_material
-
     family, variant = load_registry().variant("d-fine-s")
     unnamed = variant.model_copy(update={"checkpoint": None})
     assert model_material(family, variant, None, 0) == model_material(family, unnamed, None, 0)
