@@ -132,3 +132,38 @@ def test_a_view_of_unstable_timings_still_draws_the_reported_latencies(browser, 
     notice = page.locator(f".bg-view[data-view='{NEWCOMER.id}'] .bg-unstable-notice")
     assert notice.is_visible() and "benchgen refresh --retry-unstable" in notice.inner_text()
     assert problems == []
+
+
+def test_the_chart_says_which_accuracy_is_measured_and_which_reported(browser, served, tmp_path):
+    """YOLOv5n's mAP is measured on tiny80, YOLOv5s-x's reported: two series (no line joins them),
+    told apart by marker, legend, axis title and tooltip; the key under the chart says the same."""
+    page, problems = _open(browser, f"{served}/families/yolov5/")
+    chart = "Chart.getChart(document.querySelector('canvas.bg-chart-canvas'))"
+    series = page.evaluate(f"{chart}.data.datasets.map(d => [d.label, d.data.length, d.pointStyle, "
+                           "d.data.every(p => p.measured)])")
+    measured = [s for s in series if s[3]]
+    reported = [s for s in series if not s[3]]
+    assert len(measured) == 1 and measured[0][1] == 1 and measured[0][2] == "circle", series
+    assert "mAP measured on coco-val2017-tiny80/val2017 (80 images)" in measured[0][0]
+    assert len(reported) == 1 and reported[0][1] == 4 and reported[0][2] == "triangle", series
+    assert "(mAP reported)" in reported[0][0]
+    axis = page.evaluate(f"{chart}.options.scales.y.title.text")
+    assert "measured by benchgen (1)" in axis and "reported (4)" in axis
+    labels = page.evaluate(f"""(() => {{ const c = {chart}; const cb = c.options.plugins.tooltip.callbacks.label;
+      return c.data.datasets.map((d, i) => cb({{raw: d.data[0], dataset: d, datasetIndex: i}})); }})()""")
+    text = " | ".join(" ".join(lines) for lines in labels)
+    assert "YOLOv5n: 31.9 AP" in text and "AP measured by benchgen on coco-val2017-tiny80/val2017 (80 images), " \
+                                          "95 % interval" in text
+    assert "AP reported by YOLOv5 README (COCO val2017)" in text
+    key = page.locator(".bg-chart-key").first
+    assert key.is_visible() and "measured by benchgen" in key.inner_text() and "reported" in key.inner_text()
+    page.screenshot(path=str(tmp_path / "yolov5.png"), full_page=True)
+    assert problems == []
+
+
+def test_the_front_page_counts_the_measured_accuracy_figures(browser, served):
+    page = browser.new_page()
+    page.goto(f"{served}/")
+    text = page.locator("article").inner_text()
+    assert "of the" in text and "mAP figures on these pages are measured by benchgen" in text
+    assert "on coco-val2017-tiny80/val2017 (80 images)" in text
