@@ -32,7 +32,8 @@ from typing import Sequence
 
 import numpy as np
 
-from benchgen.decoders.base import INPUT_PIXELS, ORIGINAL_PIXELS, cxcywh_to_xyxy, Decoded, DecoderPipeline, standard_pipeline
+from benchgen.decoders.base import (INPUT_PIXELS, ORIGINAL_PIXELS, cxcywh_to_xyxy, Decoded, DecoderPipeline,
+                                    standard_pipeline)
 from benchgen.decoders.grids import anchor_points
 from benchgen.decoders.onnx_info import OnnxInfo
 from benchgen.decoders.preprocess import Convention

@@ -92,8 +92,8 @@ def test_scale_back_keeps_val_py_unrounded_padding():
     rows = [_row((160, 153.5, 20, 20), 0.9, {0: 0.9})]
     upstream = _decode(rows, meta)
     gain = 213 / 427  # val.py's ratio_pad[0][0]: the height's, for both axes
-    np.testing.assert_allclose(upstream.boxes[0], [150 / gain, (143.5 - 53.5) / gain, 170 / gain, (163.5 - 53.5) / gain],
-                               rtol=1e-5)
+    np.testing.assert_allclose(upstream.boxes[0],
+                               [150 / gain, (143.5 - 53.5) / gain, 170 / gain, (163.5 - 53.5) / gain], rtol=1e-5)
     exact = _decode(rows, meta, upstream_scale=False)
     np.testing.assert_allclose(exact.boxes[0], [300, (143.5 - 53) * 2, 340, (163.5 - 53) * 2], rtol=1e-5)
     np.testing.assert_allclose(upstream_scale_coords(np.array([[0, 53.5, 320, 266.5]], np.float32), meta, (320, 320)),
