@@ -26,6 +26,7 @@ DECODERS: dict[str, str] = {
     "detr": "benchgen.decoders.detr",
     "nms-in-graph": "benchgen.decoders.nms_in_graph",
     "yolox": "benchgen.decoders.yolox",
+    "yolov5": "benchgen.decoders.yolov5",
     "gfl": "benchgen.decoders.gfl",
 }
 AUTO = "auto"

@@ -22,6 +22,7 @@ from benchgen.decoders.grids import anchor_points
 from benchgen.decoders.onnx_info import OnnxInfo
 from benchgen.decoders.preprocess import Convention
 from benchgen.decoders.spec import BuildContext, DecoderSpec
+from benchgen.decoders.yolov5 import anchor_rows
 from benchgen.pipeline import ImageMeta
 
 OPTIONS = {"score_threshold": 0.001, "clip": True}
@@ -43,7 +44,7 @@ def recognise(info: OnnxInfo, input_size: int) -> bool:
     if check(info, input_size) is not None:
         return False
     queries, width = info.outputs[0].shape[1:]
-    per_anchor = {anchor_points(input_size), 3 * anchor_points(input_size)}  # anchor-free, 3 anchors (YOLOv5)
+    per_anchor = {anchor_points(input_size), *anchor_rows(input_size)}  # anchor-free, YOLOv5's P5 and P6 heads
     return isinstance(queries, int) and isinstance(width, int) and width < queries and queries not in per_anchor
 
 

@@ -135,7 +135,12 @@ def check(info: OnnxInfo, input_size: int) -> str | None:
 
 
 def recognise(info: OnnxInfo, input_size: int) -> bool:
-    return check(info, input_size) is None
+    """Only a row count the graph fixes at one per anchor point: a dynamic count could as well be a
+    YOLOv5/YOLOv7 head (3 anchors per cell, same row layout), so such a file names its decoder."""
+    if check(info, input_size) is not None:
+        return False
+    rows = info.outputs[0].shape[1]
+    return isinstance(rows, int) and rows == anchor_points(input_size, STRIDES)
 
 
 def build(ctx: BuildContext) -> YoloxPipeline:

@@ -11,8 +11,20 @@ from typing import Any
 
 from benchgen.metrics import chart_latencies
 from benchgen.render.page_text import visible_data
-from benchgen.results.merge import Table
+from benchgen.render.table_view import dataset_text, describe_reported, interval_text
+from benchgen.results.merge import Cell, Table
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
+
+
+def accuracy_basis(cell: Cell) -> str | None:
+    """What the chart's tooltip says of a point's mAP: measured (where, on how many images, with its
+    interval) or reported (by whom, on which split), the same facts as the table cell."""
+    if cell.measured is not None:
+        said = [dataset_text(cell.measured), interval_text(cell.measured, cell.metric)]
+        return "measured by benchgen " + ", ".join(part for part in said if part)
+    if cell.preferred is not None:
+        return f"reported by {describe_reported(cell.preferred)}"
+    return None
 
 
 def view_data(table: Table, view_id: str, label: str) -> dict[str, Any]:
@@ -24,6 +36,10 @@ def view_data(table: Table, view_id: str, label: str) -> dict[str, Any]:
         accuracy = row.cells["map50_95"]
         item["map"] = accuracy.value
         item["map_origin"] = accuracy.origin
+        item["map_basis"] = accuracy_basis(accuracy)
+        # points of one family on different datasets (an 80-image subset, full val2017) are drawn as
+        # separate series: this names the series a point belongs to
+        item["map_series"] = (dataset_text(accuracy.measured) or "measured") if accuracy.origin == "measured" else None
         for metric in chart_latencies():
             cell = row.cells[metric.id]
             wanted = "measured" if table.machine is not None else "reported"

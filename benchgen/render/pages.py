@@ -36,7 +36,7 @@ from benchgen.render.generated_files import install, owned_files, staged
 from benchgen.render.notes import Notes
 from benchgen.render.page_text import PageEnvironment, plain_text, visible_data
 from benchgen.render.page_tables import PageTable, SiteTables
-from benchgen.render.table_view import other_models_view
+from benchgen.render.table_view import accuracy_summary, other_models_view
 from benchgen.results.index import Results, as_headers
 from benchgen.results.merge import Table, build_table, machines
 from benchgen.results.schema import result_json_schema
@@ -247,7 +247,8 @@ class SiteRenderer:
     def index(self) -> str:
         return self._render("index.md.j2", 0, pairs=self.pairs(), slug=pair_slug,
                             machines=[t.machine for t in self.views.tables], machine_tables=self.views.tables,
-                            discrepancies=registry_discrepancies(self.registry), results=self.results)
+                            discrepancies=registry_discrepancies(self.registry), results=self.results,
+                            accuracy=accuracy_summary(self.views.reported))
 
     def chart_script(self) -> str:
         data = chart_data([(f.id, f.name) for f in self.registry.families], self.views.tables,

@@ -74,6 +74,46 @@ def _subset_of(dataset: str) -> int | None:
     return count if count is not None and count < FULL_VAL2017_IMAGES else None
 
 
+def dataset_text(result: Result) -> str | None:
+    """'on coco-val2017-tiny80/val2017 (80 images)': where an accuracy was measured, image count
+    included, for every measured mAP (a subset's and full val2017's alike), or None for other kinds."""
+    if result.kind != "accuracy":
+        return None
+    dataset = str(result.settings.get("dataset") or "").strip()
+    images = result.details.get("images") if isinstance(result.details, dict) else None
+    if dataset and not re.search(r"\(\d+ images\)", dataset) and isinstance(images, int):
+        dataset += f" ({images} images)"
+    if not dataset:
+        return f"on {images} images" if isinstance(images, int) else None
+    return f"on {dataset}"
+
+
+@dataclass(frozen=True)
+class AccuracySummary:
+    """How many of the site's mAP figures benchgen measured, and on what: the front page's count."""
+
+    measured: int
+    reported: int
+    datasets: tuple[tuple[str, int], ...]  # ("coco-val2017-tiny80/val2017 (80 images)", variants), most first
+
+    @property
+    def total(self) -> int:
+        return self.measured + self.reported
+
+
+def accuracy_summary(table: Table) -> AccuracySummary:
+    """Counted over the publications' view, which holds every measured accuracy (mAP is not bound
+    to a machine) and the reported mAP of the rest: one figure per variant, as the tables show."""
+    cells = [row.cells["map50_95"] for row in table.rows]
+    measured = [c.measured for c in cells if c.measured is not None]
+    datasets: dict[str, int] = {}
+    for result in measured:
+        where = (dataset_text(result) or "an unnamed dataset").removeprefix("on ")
+        datasets[where] = datasets.get(where, 0) + 1
+    return AccuracySummary(measured=len(measured), reported=sum(c.origin == "reported" for c in cells),
+                           datasets=tuple(sorted(datasets.items(), key=lambda kv: (-kv[1], kv[0]))))
+
+
 def interval_text(result: Result, metric: str) -> str | None:
     """e.g. '95 % interval 21.5–30.7 (bootstrap over the images)', or None where the result stored none."""
     interval = result.intervals.get(metric)
@@ -103,12 +143,12 @@ def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
         view.title = f"measured by benchgen ({cell.measured.provenance.date:%Y-%m-%d})"
         if preferred is not None:
             view.beside = f"reported {number(cell.metric, preferred.value, published=True)}"
-        subset = subset_size(cell.measured)
+        where = dataset_text(cell.measured)
         interval = interval_text(cell.measured, cell.metric)
-        if subset is not None or interval:
+        if where or interval:
             # an mAP on a few images is not the published full-val2017 figure, and another draw of as
-            # many images would move it: say both in plain sight
-            said = [f"on {subset} images" if subset is not None else None, interval, view.beside]
+            # many images would move it: say the dataset, its size and the interval in plain sight
+            said = [where, interval, view.beside]
             view.beside = "; ".join(part for part in said if part)
         view.delta = result_delta(cell.metric, cell.previous, cell.measured)
         if cell.measured.settings.get("dataset"):

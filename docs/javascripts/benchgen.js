@@ -43,34 +43,61 @@
     return { view: chosen, fallback: false };
   }
 
+  // One family's points split by where their mAP comes from: reported by the authors, or measured
+  // by benchgen on one dataset (an 80-image subset is not full val2017), so that no line joins
+  // figures of different origins. A family with one origin keeps its plain name.
+  function accuracySeries(rows) {
+    const groups = new Map();
+    rows.forEach((r) => {
+      const key = r.map_origin === "measured" ? r.map_series || "measured" : "";
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(r);
+    });
+    return [...groups.entries()];
+  }
+
   function chartConfig(container, view, metric) {
     const data = window.BENCHGEN_DATA;
     const highlight = container.dataset.highlight.split(",");
     const shown = container.dataset.families.split(",");
     const text = cssVar("--md-default-fg-color", "#333");
     const grid = cssVar("--md-default-fg-color--lightest", "rgba(0,0,0,0.1)");
-    const datasets = data.families
+    const reported = view.id === "reported";
+    const counts = { measured: 0, reported: 0 };
+    const datasets = [];
+    data.families
       .filter((f) => shown.includes(f.id))
-      .map((family) => {
+      .forEach((family) => {
         const on = highlight.includes(family.id);
-        const reported = view.id === "reported";
-        const points = view.rows
-          .filter((r) => r.family === family.id && r[metric] !== null && r.map !== null)
-          .map((r) => ({ x: r[metric], y: r.map, label: r.name }))
-          .sort((a, b) => a.x - b.x);
-        return {
-          label: reported ? `${family.name} (reported)` : family.name,
-          reported,
-          data: points,
-          borderColor: on ? family.color : GREY,
-          backgroundColor: on ? family.color : GREY,
-          borderWidth: on ? 2.5 : 1.5,
-          pointRadius: on ? 4 : 3,
-          showLine: true,
-          order: on ? 0 : 1,
-        };
-      })
-      .filter((d) => d.data.length > 0);
+        const color = on ? family.color : GREY;
+        const rows = view.rows.filter((r) => r.family === family.id && r[metric] !== null && r.map !== null);
+        const series = accuracySeries(rows);
+        series.forEach(([key, members]) => {
+          const measured = key !== "";
+          counts[measured ? "measured" : "reported"] += members.length;
+          const points = members
+            .map((r) => ({ x: r[metric], y: r.map, label: r.name, measured, basis: r.map_basis }))
+            .sort((a, b) => a.x - b.x);
+          let label = family.name;
+          if (series.length > 1) label += measured ? ` (mAP measured ${key})` : " (mAP reported)";
+          if (reported) label += " (reported)";
+          datasets.push({
+            label,
+            reported,
+            measuredAccuracy: measured,
+            data: points,
+            borderColor: color,
+            backgroundColor: measured ? color : "rgba(0, 0, 0, 0)",
+            pointStyle: measured ? "circle" : "triangle",
+            borderDash: measured ? [] : [5, 4],
+            borderWidth: on ? 2.5 : 1.5,
+            pointRadius: on ? 4.5 : 3,
+            showLine: true,
+            order: on ? 0 : 1,
+          });
+        });
+      });
+    const axis = `COCO mAP 50-95 — ● measured by benchgen (${counts.measured}), △ reported (${counts.reported})`;
     return {
       type: "scatter",
       data: { datasets },
@@ -79,11 +106,14 @@
         responsive: true,
         maintainAspectRatio: false,
         plugins: {
-          legend: { labels: { color: text } },
+          legend: { labels: { color: text, usePointStyle: true } },
           tooltip: {
             callbacks: {
-              label: (ctx) => `${ctx.raw.label}: ${ctx.raw.y.toFixed(1)} AP, ${ctx.raw.x.toFixed(2)} ms` +
-                (ctx.dataset.reported ? " (reported)" : ""),
+              label: (ctx) => [
+                `${ctx.raw.label}: ${ctx.raw.y.toFixed(1)} AP, ${ctx.raw.x.toFixed(2)} ms` +
+                  (ctx.dataset.reported ? " (reported latency)" : ""),
+                `AP ${ctx.raw.basis || (ctx.raw.measured ? "measured by benchgen" : "reported")}`,
+              ],
             },
           },
         },
@@ -94,7 +124,7 @@
             grid: { color: grid },
           },
           y: {
-            title: { display: true, text: "COCO mAP 50-95", color: text },
+            title: { display: true, text: axis, color: text },
             ticks: { color: text },
             grid: { color: grid },
           },

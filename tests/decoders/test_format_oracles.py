@@ -65,6 +65,30 @@ def test_ultralytics_raw_head_oracle(tmp_path, one_image):
     assert wrong < 50
 
 
+def test_yolov5_anchor_head_oracle_from_a_five_line_yaml(tmp_path, one_image):
+    """A YOLOv5/YOLOv7-format export (3 anchors per cell: 6300 rows at 320, cx, cy, w, h, objectness,
+    80 classes) registers with the five lines alone: `decoder: auto` picks yolov5 by the row count."""
+    coco, truth = one_image
+    rows = np.zeros((1, 3 * anchor_points(SIZE), 85), dtype=np.float32)
+    boxes = cxcywh(placed(truth, LETTERBOX_CENTRED))
+    for i, (a, box) in enumerate(zip(truth, boxes)):
+        row = 1000 * i
+        rows[0, row, :4], rows[0, row, 4] = box, 0.95
+        rows[0, row, 5 + class_index(a["category_id"])] = 0.9
+        rows[0, row + 1, :4], rows[0, row + 1, 4] = box + np.array([1, 1, 0, 0], np.float32), 0.9
+        rows[0, row + 1, 5 + class_index(a["category_id"])] = 0.5  # a duplicate NMS must remove
+        rows[0, row + 2, :4], rows[0, row + 2, 4] = box + 20, 0.0005  # objectness under conf: never a candidate
+        rows[0, row + 2, 5 + class_index(a["category_id"])] = 1.0
+    path = constant_onnx(tmp_path / "yolov5.onnx", {"output0": rows}, SIZE)
+    ap, result = score(tmp_path, coco, path)
+    assert ap == pytest.approx(100.0)
+    assert result.settings["decoder"] == "yolov5" and result.settings["decoder_chosen_by"] == "auto"
+    assert result.settings["nms_iou"] == 0.65 and result.settings["pre_pad"] == "center"
+    assert result.details["detections"] == 4
+    wrong, _ = score(tmp_path, coco, path, preprocess={"pad": "top-left"})
+    assert wrong < 50
+
+
 def end2end_rows(truth) -> np.ndarray:
     """An end-to-end head's (1, 300, 6) output: the true boxes (x1, y1, x2, y2 in the centred
     letterbox), score 0.9 and their class index; every other row empty."""

@@ -132,3 +132,59 @@ def test_a_view_of_unstable_timings_still_draws_the_reported_latencies(browser, 
     notice = page.locator(f".bg-view[data-view='{NEWCOMER.id}'] .bg-unstable-notice")
     assert notice.is_visible() and "benchgen refresh --retry-unstable" in notice.inner_text()
     assert problems == []
+
+
+
+@pytest.fixture(scope="module")
+def mixed_accuracy_site(tmp_path_factory):
+    """Alpha-S's mAP measured on an 80-image subset, Alpha-M/L's and Beta's reported (T4 latencies)."""
+    from benchgen.results.schema import MetricInterval
+    from benchgen.results.store import write_result
+    from tests.conftest import make_result, two_family_docs, write_registry
+    from tests.site.conftest import build_site
+
+    work = tmp_path_factory.mktemp("mixed")
+    result = make_result("alpha-s", "accuracy", {"map50_95": 38.5},
+                         settings={"dataset": "coco-val2017-tiny80/val2017 (80 images)"})
+    result.intervals = {"map50_95": MetricInterval(low=34.6, high=43.5, method="percentile bootstrap over images",
+                                                   resamples=300, seed=0, images=80)}
+    write_result(result, work / "results")
+    site = build_site(work / "project", registry_dir=write_registry(work / "registry", two_family_docs()),
+                      results_dir=work / "results", notebooks=False)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_the_chart_says_which_accuracy_is_measured_and_which_reported(browser, mixed_accuracy_site, tmp_path):
+    """One family's measured and reported mAP are two series (no line joins them), told apart by
+    marker, legend, axis title and tooltip; the key under the chart says the same."""
+    page, problems = _open(browser, f"{mixed_accuracy_site}/compare/alpha-vs-beta/")
+    chart = "Chart.getChart(document.querySelector('canvas.bg-chart-canvas'))"
+    series = page.evaluate(f"{chart}.data.datasets.map(d => [d.label, d.data.length, d.pointStyle, "
+                           "d.data.every(p => p.measured)])")
+    assert sorted(series) == sorted([
+        ["Alpha (mAP measured on coco-val2017-tiny80/val2017 (80 images)) (reported)", 1, "circle", True],
+        ["Alpha (mAP reported) (reported)", 2, "triangle", False],
+        ["Beta (reported)", 3, "triangle", False]]), series
+    axis = page.evaluate(f"{chart}.options.scales.y.title.text")
+    assert "measured by benchgen (1)" in axis and "reported (5)" in axis
+    labels = page.evaluate(f"""(() => {{ const c = {chart}; const cb = c.options.plugins.tooltip.callbacks.label;
+      return c.data.datasets.map((d, i) => cb({{raw: d.data[0], dataset: d, datasetIndex: i}}).join(' ')); }})()""")
+    measured = next(t for t in labels if t.startswith("ALPHA-S"))
+    assert measured == ("ALPHA-S: 38.5 AP, 2.00 ms (reported latency) AP measured by benchgen on "
+                        "coco-val2017-tiny80/val2017 (80 images), 95 % interval 34.6–43.5 (bootstrap over the images)")
+    assert any(t.startswith("ALPHA-M: 45.0 AP") and "AP reported by" in t for t in labels), labels
+    key = page.locator(".bg-chart-key").first
+    assert key.is_visible() and "measured by benchgen" in key.inner_text() and "reported" in key.inner_text()
+    page.screenshot(path=str(tmp_path / "mixed.png"), full_page=True)
+    assert problems == []
+
+
+def test_the_front_page_counts_the_measured_accuracy_figures(browser, mixed_accuracy_site):
+    page = browser.new_page()
+    page.goto(f"{mixed_accuracy_site}/")
+    text = page.locator("article").inner_text()
+    assert "1 of the 6 mAP figures on these pages are measured by benchgen (1 on coco-val2017-tiny80/val2017 " \
+           "(80 images)); the other 5 are reported by the authors" in text

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
+from benchgen.decoders.grids import anchor_points
 from benchgen.measure.model_files import project_root, resolve_model
 from benchgen.registry import load_registry
 from tests.conftest import REPO
@@ -29,6 +30,8 @@ def stand_in(path, fmt: str, size: int):
     if fmt == "detr":
         return constant_onnx(path, {"pred_logits": np.zeros((1, 100, 92), np.float32),
                                     "pred_boxes": np.zeros((1, 100, 4), np.float32)}, size)
+    if fmt == "yolov5":  # 3 anchors per cell of strides 8, 16, 32, decoded: cx, cy, w, h, obj, 80 classes
+        return constant_onnx(path, {"output0": np.zeros((1, 3 * anchor_points(size), 85), np.float32)}, size)
     if fmt == "gfl":  # NanoDet's names: a class and a distribution map per stride
         return constant_onnx(path, {name: np.zeros((1, (size // s) ** 2, width), np.float32)
                                     for s in (8, 16, 32) for name, width in
