@@ -105,6 +105,10 @@ def lookup(variant_id: str, registry: Registry | None = None) -> tuple[Family, V
 
 
 def registry_onnx_path(family: Family, variant: Variant) -> Path:
+    if variant.onnx is None and variant.download is not None:
+        from benchgen.fetch.registry_files import local_variant_file
+
+        return local_variant_file(variant)  # the data directory's or a directory mirror's verified copy
     path = Path(variant.onnx)
     resolved = path if path.is_absolute() else (project_root() / path).resolve()
     if not resolved.is_file():
@@ -156,7 +160,7 @@ def model_files(family: Family, variant: Variant, weights: Path | None = None, s
         return provider_model(family, variant, weights, seed)
     if family.implementation is None:
         if weights is not None:
-            raise BenchgenError(f"{variant.id} is measured from its registry ONNX file ({variant.onnx}), which holds "
+            raise BenchgenError(f"{variant.id} is measured from its registry ONNX file ({variant.onnx_file}), which holds "
                                 "its weights; --weights applies only to families benchgen exports itself")
         onnx_path = registry_onnx_path(family, variant)
         _, pipeline = pipeline_for(onnx_path, family.decoding(variant), variant.input_size,

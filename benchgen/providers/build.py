@@ -33,11 +33,22 @@ def build_of(family: Family, variant: Variant) -> tuple[ProviderSpec, str, dict[
             spec.export_arguments(variant.input_size, build.export))
 
 
-def provider_material(family: Family, variant: Variant, seed: int) -> dict[str, Any]:
-    """What the export depends on; raises ProviderUnavailable (naming the install) where it is missing."""
+def provider_material(family: Family, variant: Variant, seed: int, weights: Path | None = None) -> dict[str, Any]:
+    """What the export depends on; raises ProviderUnavailable (naming the install) where it is missing.
+    The weights are the release checkpoint's bytes where it was fetched, else the seed."""
     spec, config, options, export = build_of(family, variant)
     return {"provider": spec.name, "versions": spec.fingerprint(), "config": config, "options": options,
-            "export": export, "weights": f"random-seed-{seed}"}
+            "export": export, "weights": _file_sha256(weights) if weights else f"random-seed-{seed}"}
+
+
+def _file_sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _short_hash(material: dict) -> str:
