@@ -30,6 +30,8 @@ class ExportRequest:
     export: dict[str, Any]
     seed: int
     output: Path
+    #: a release checkpoint the provider loads strictly into the built architecture (None: fixed-seed weights)
+    weights: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,8 @@ def export(request: ExportRequest) -> dict[str, Any]:
     if not python.exists():
         raise _unavailable(f"no {python}")
     payload = json.dumps({"config": request.config, "model": request.options["model"], "export": request.export,
-                          "seed": request.seed, "output": str(Path(request.output).resolve())})
+                          "seed": request.seed, "output": str(Path(request.output).resolve()),
+                          "weights": str(Path(request.weights).resolve()) if request.weights else None})
     config_dir = cache_root() / "ultralytics-settings"
     config_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "YOLO_CONFIG_DIR": str(config_dir), "YOLO_OFFLINE": "True", "YOLO_AUTOINSTALL": "False",
