@@ -37,8 +37,14 @@ def provider_material(family: Family, variant: Variant, seed: int, weights: Path
     """What the export depends on; raises ProviderUnavailable (naming the install) where it is missing.
     The weights are the release checkpoint's bytes where it was fetched, else the seed."""
     spec, config, options, export = build_of(family, variant)
-    return {"provider": spec.name, "versions": spec.fingerprint(), "config": config, "options": options,
-            "export": export, "weights": _file_sha256(weights) if weights else f"random-seed-{seed}"}
+    material = {"provider": spec.name, "versions": spec.fingerprint(), "config": config, "options": options,
+                "export": export, "weights": _file_sha256(weights) if weights else f"random-seed-{seed}"}
+    if weights:
+        if spec.weights_loader is None:
+            raise BenchgenError(f"{variant.id}: provider {spec.name!r} builds with fixed-seed weights only; it "
+                                f"takes no checkpoint ({Path(weights).name})")
+        material["weights_loader"] = spec.weights_loader()
+    return material
 
 
 def _file_sha256(path: Path) -> str:

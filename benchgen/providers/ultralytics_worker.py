@@ -7,10 +7,8 @@ and it needs nothing of benchgen. benchgen.providers.ultralytics runs it as
     .venv-ultralytics/bin/python ultralytics_worker.py '<request JSON>'
 
 with the working directory a fresh temporary one (Ultralytics writes the export beside the config's
-name). The request: config, model class, export arguments, seed, output path and, optionally, a
-release checkpoint. Without one the weights are the package's own initialisation under
-`torch.manual_seed(seed)`: deterministic, and untrained; with one, its tensors are loaded strictly
-into the model built from the config. The last
+name). The request: config, model class, export arguments, seed, output path. The weights are the
+package's own initialisation under `torch.manual_seed(seed)`: deterministic, and untrained. The last
 line of stdout is `BENCHGEN-FACTS <json>`: the versions and what the export used.
 """
 
@@ -20,27 +18,6 @@ import shutil
 import sys
 
 MARK = "BENCHGEN-FACTS "
-
-
-def load_release_weights(model, path):
-    """Load a release checkpoint (Ultralytics' own save format) strictly into the architecture built from
-    the config: every tensor must find its place and shape, so a checkpoint of another size, task or
-    class count fails here instead of exporting a half-initialised model."""
-    from ultralytics.nn.tasks import torch_safe_load
-
-    ckpt, _ = torch_safe_load(path)
-    source = ckpt.get("ema") or ckpt.get("model")
-    if source is None:
-        raise SystemExit(f"{path}: no 'ema' or 'model' entry; not an Ultralytics checkpoint")
-    state = source.float().state_dict()
-    try:
-        model.model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise SystemExit(f"{path} does not load strictly into {model.model.yaml.get('yaml_file', 'the config')}: "
-                         + " ".join(str(exc).split())[:400]) from None
-    model.model.eval()
-    return {"tensors": len(state), "from": os.path.basename(path), "saved_by": ckpt.get("version"),
-            "date": ckpt.get("date")}
 
 
 def main(argv):
@@ -56,9 +33,6 @@ def main(argv):
 
     classes = {"YOLO": YOLO, "RTDETR": RTDETR}
     model = classes[request["model"]](request["config"])
-    loaded = None
-    if request.get("weights"):
-        loaded = load_release_weights(model, request["weights"])
     written = model.export(**request["export"])  # exports a fused copy; model.model stays as built
     from copy import deepcopy
 
@@ -71,8 +45,6 @@ def main(argv):
     opset = next((o.version for o in exported.opset_import if o.domain in ("", "ai.onnx")), None)
     facts = {"package_params_fused": int(params), "opset": opset, "ultralytics": ultralytics.__version__,
              "torch": torch.__version__, "torchvision_imported": "torchvision" in sys.modules}
-    if loaded is not None:
-        facts["weights_loaded"] = loaded
     print(MARK + json.dumps(facts), flush=True)
     return 0
 
