@@ -60,3 +60,10 @@ def test_an_unknown_dataset_is_one_line(capsys):
     assert main(["fetch", "--dataset", "coco-val2099"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "coco-val2017-tiny80" in err and "coco-val2017" in err
+
+
+def test_eval_on_a_dataset_that_is_not_here_names_the_fetch(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BENCHGEN_DATA_DIR", str(tmp_path / "data"))
+    assert main(["eval", "yolox-nano", "--dataset", "coco-val2017", "--results", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "benchgen fetch --dataset coco-val2017" in err and "--mirror" in err
