@@ -81,3 +81,27 @@ def record(relative: str, entry: Accepted, path: Path | None = None) -> None:
     if all(e.sha256 != entry.sha256 for e in entries):
         entries.append(entry)
         save_lock(lock, path)
+
+
+def merge_locks(paths: list[Path], into: Path) -> int:
+    """Add every accepted copy the given lock files record to `into` (the refresh workflow's shards
+    each fetch on their own runner, so each may have recorded a first use). Returns how many were new."""
+    added = 0
+    for path in paths:
+        for relative, entries in load_lock(path).files.items():
+            for entry in entries:
+                before = len(load_lock(into).files.get(relative, []))
+                record(relative, entry, into)
+                added += len(load_lock(into).files.get(relative, [])) - before
+    return added
+
+
+if __name__ == "__main__":  # python -m benchgen.fetch.lock INTO OTHER...: the workflow's merge step
+    import sys
+
+    try:
+        count = merge_locks([Path(p) for p in sys.argv[2:]], Path(sys.argv[1]))
+    except (BenchgenError, IndexError) as exc:
+        print(f"benchgen.fetch.lock: {exc or 'usage: python -m benchgen.fetch.lock INTO OTHER...'}", file=sys.stderr)
+        sys.exit(2)
+    print(f"{count} accepted checksum(s) added to {sys.argv[1]}")
