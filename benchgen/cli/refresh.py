@@ -142,8 +142,9 @@ def fetch_needed(registry, jobs, chosen, console: Console) -> None:
             fetch_dataset(chosen or default_dataset(), mirrors(), network=True)
         except BenchgenError as exc:
             failures.append(str(exc))
-    for failure in failures:
-        console.print(f"not fetched: {escape(failure)}", soft_wrap=True)
+    if failures:  # one line however many: the grouped skip line that follows says what to do
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        console.print(f"could not fetch {len(failures)} file(s); first: {escape(failures[0])}{more}", soft_wrap=True)
 
 
 def missing_line(jobs) -> str | None:

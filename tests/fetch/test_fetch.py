@@ -166,3 +166,25 @@ def test_yolox_nano_from_shared_served_as_a_mirror(env, capsys, tmp_path, monkey
     fetched = env / "data" / "models" / "yolox-nano" / "yolox_nano.onnx"
     assert hashlib.sha256(fetched.read_bytes()).hexdigest() == \
         "695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14"
+
+
+def test_refresh_fetch_gets_what_the_plan_needs_then_measures_it(env, capsys):
+    onnx = build_tiny_yolox_onnx(env / "tiny.onnx", input_size=64).read_bytes()
+    with LocalServer() as server:
+        server.state.files["/official/tiny.onnx"] = onnx
+        registry = tiny_registry(env / "reg", server.url + "official/tiny.onnx")
+        assert main(["refresh", "--registry", str(registry), "--no-builtin", "--fetch", "--kind", "size",
+                     "--no-render", "--results", str(env / "results")]) == 0
+        assert server.state.requests == ["/official/tiny.onnx"]
+    assert (env / "data" / REL).read_bytes() == onnx
+    assert list((env / "results").glob("*/tiny-0/size/*.json"))
+
+
+def test_refresh_fetch_that_cannot_fetch_says_so_once(env, capsys):
+    with LocalServer() as server:
+        url = server.url + "official/tiny.onnx"
+    registry = tiny_registry(env / "reg", url)
+    assert main(["refresh", "--registry", str(registry), "--no-builtin", "--fetch", "--no-render",
+                 "--results", str(env / "results")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("could not fetch") == 1 and err.count("benchgen fetch tiny-0") == 1
