@@ -9,6 +9,7 @@ fetch says so. Anything else is refused in one line and removed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -54,9 +55,31 @@ def _sha256(path: str, size: int, mtime_ns: int) -> str:
     return pooch.file_hash(path, alg="sha256")
 
 
+def _memo(path: Path) -> Path:
+    return path.with_name(f".{path.name}.sha256.json")
+
+
 def sha256_of(path: Path) -> str:
+    """The file's sha256; for a file fetched into the data directory, read from the note written when it was
+    verified, while its size and mtime are unchanged (a refresh must not re-hash gigabytes of checkpoints)."""
+    path = Path(path)
     stat = path.stat()
+    try:
+        memo = json.loads(_memo(path).read_text(encoding="utf-8"))
+        if memo["size"] == stat.st_size and memo["mtime_ns"] == stat.st_mtime_ns:
+            return memo["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     return _sha256(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+def _remember(path: Path, digest: str) -> None:
+    stat = path.stat()
+    try:
+        _memo(path).write_text(json.dumps({"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}),
+                               encoding="utf-8")
+    except OSError:
+        pass  # only a shortcut: without it the file is hashed again
 
 
 def accepted(wanted: Wanted) -> dict[str, str]:
@@ -123,6 +146,7 @@ def fetch(wanted: Wanted, mirrors: list[Mirror], network: bool = True, progress:
         if sha256_of(dest) in accepted(wanted):
             return dest
         dest.unlink()  # the cache's copy is no longer accepted (the lock changed): fetched again
+    _memo(dest).unlink(missing_ok=True)  # a note about a file no longer there
     tried = []
     sources = [(m.locate(wanted.path), f"mirror {m.locate(wanted.path)}", False) for m in mirrors]
     if network and wanted.url:
@@ -134,7 +158,9 @@ def fetch(wanted: Wanted, mirrors: list[Mirror], network: bool = True, progress:
                 print(f"benchgen: fetching {wanted.path} from {location}", file=sys.stderr, flush=True)
             copy_into(location, tmp, progress)
             note = judge(wanted, tmp, where, official)
+            digest = sha256_of(tmp)
             os.replace(tmp, dest)
+            _remember(dest, digest)
         except NotThere as exc:
             tried.append(f"not in {exc}")
             continue

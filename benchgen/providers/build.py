@@ -48,13 +48,9 @@ def provider_material(family: Family, variant: Variant, seed: int, weights: Path
 
 
 def _file_sha256(path: Path) -> str:
-    import hashlib
+    from benchgen.fetch.files import sha256_of
 
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_of(Path(path))
 
 
 def _short_hash(material: dict) -> str:
