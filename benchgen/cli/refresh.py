@@ -156,8 +156,7 @@ def missing_line(jobs) -> str | None:
     variants = sorted({j.variant.id for j in skipped})
     ids = [t for t in targets if not t.startswith("--dataset")]
     datasets = [t for t in targets if t.startswith("--dataset")]
-    shown = " ".join(ids[:6]) + (f" ... ({len(ids)} in all)" if len(ids) > 6 else "")
-    command = "benchgen fetch " + " ".join(filter(None, [shown, *datasets]))
+    command = "benchgen fetch " + " ".join([*ids, *datasets])  # every id: the command copies whole
     return (f"skipped {len(skipped)} measurement(s) of {len(variants)} variant(s) whose trained files or dataset are "
             f"not here; get them with `{command}` (or `benchgen refresh --fetch`), from a copy with "
             "`--mirror URL|DIR`")
