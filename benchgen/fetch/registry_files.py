@@ -20,7 +20,8 @@ def variant_wanted(variant: Variant) -> Wanted | None:
     source = variant.download
     if source is None:
         return None
-    return Wanted(path=source.path, url=str(source.url), read_from=source.read_from, label=variant.id,
+    return Wanted(path=source.path, url=str(source.url) if source.url else None, read_from=source.read_from,
+                  label=variant.id,
                   size=source.size, sha256=source.sha256)
 
 

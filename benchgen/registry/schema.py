@@ -112,7 +112,8 @@ class FileSource(_Strict):
     """
 
     path: RelativePath = Field(description="relative path in the data directory and in every mirror")
-    url: HttpUrl = Field(description="the official download URL")
+    url: HttpUrl | None = Field(description="the official download URL; null for a file no official source "
+                                             "publishes (an export made for benchgen): then mirrors only")
     read_from: str = Field(min_length=1, description="where the URL was read: repository, file and commit")
     size: int | None = Field(default=None, gt=0, description="bytes, where the source publishes them")
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="published by the source")

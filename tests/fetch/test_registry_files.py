@@ -67,3 +67,22 @@ def test_eval_on_a_dataset_that_is_not_here_names_the_fetch(tmp_path, monkeypatc
     assert main(["eval", "yolox-nano", "--dataset", "coco-val2017", "--results", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "benchgen fetch --dataset coco-val2017" in err and "--mirror" in err
+
+
+def test_a_file_without_an_official_download_comes_from_mirrors_only(tmp_path, monkeypatch, capsys):
+    """Like the YOLOv5n export in ../shared/: a registry ONNX file is one more fetchable file, even with no
+    official URL (the lock records its checksum and where it comes from)."""
+    from benchgen.fetch.files import MissingFile
+    from benchgen.fetch.registry_files import local_variant_file
+    from benchgen.registry.schema import Variant
+
+    variant = Variant.model_validate({"id": "yolov5-n", "name": "YOLOv5n", "input_size": 640, "download": {
+        "path": "models/yolov5n/yolov5n_640_fp32.onnx", "url": None, "read_from": "an export made for benchgen"}})
+    monkeypatch.setenv("BENCHGEN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BENCHGEN_ROOT", str(tmp_path / "project"))  # no ../shared beside it
+    monkeypatch.setenv("BENCHGEN_FETCH_LOCK", str(REPO / "results" / "fetch-lock.json"))
+    with pytest.raises(MissingFile):
+        local_variant_file(variant)
+    if (SHARED / "models" / "yolov5n").is_dir():
+        monkeypatch.setenv("BENCHGEN_MIRROR", str(SHARED))
+        assert local_variant_file(variant) == SHARED / "models" / "yolov5n" / "yolov5n_640_fp32.onnx"
