@@ -64,15 +64,17 @@ def _refresh(args: argparse.Namespace, registry, console: Console, started: floa
                      weights_dir=args.weights_dir, seed=args.seed, report_missing_dataset=True,
                      dataset_label=f"--dataset {args.dataset}" if args.dataset else None)
     chosen = dataset(args.dataset) if args.dataset else None
+    def planned() -> list:
+        found = plan(registry, results, machines, **selection, **dataset_paths(args, chosen))
+        return [j for j in found if j.kind in args.kind] if args.kind else found
+
     if args.fetch and not args.dry_run:
-        fetch_needed(registry, plan(registry, results, machines, **selection, **dataset_paths(args, chosen)),
-                     chosen, console)
-    jobs = plan(registry, results, machines, **selection, **dataset_paths(args, chosen))
-    if args.kind:
-        jobs = [j for j in jobs if j.kind in args.kind]
+        fetch_needed(registry, planned(), chosen, console)  # what this plan (and --kind) needs, nothing more
+    jobs = planned()
     # accuracy that waits for the dataset is no measurement of this machine's plan: only the grouped line says it
-    no_dataset = [j for j in jobs if j.missing is not None and j.missing.startswith("--dataset")]
-    jobs = [j for j in jobs if j not in no_dataset]
+    waits = [j.missing is not None and j.missing.startswith("--dataset") for j in jobs]
+    no_dataset = [j for j, wait in zip(jobs, waits) if wait]
+    jobs = [j for j, wait in zip(jobs, waits) if not wait]
     held = apply_backoff(jobs, retry=args.retry_unstable or args.force or args.allow_busy)
     stale = [j for j in jobs if j.stale]
     for variant_id, reason in dict.fromkeys((j.variant.id, j.reason) for j in jobs if j.unavailable and not j.missing):
