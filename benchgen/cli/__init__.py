@@ -13,6 +13,7 @@ from benchgen.errors import BenchgenError, raise_terminated, terminated_handled
 #: verb modules, in the order `benchgen --help` lists them
 VERB_MODULES = (
     "benchgen.cli.refresh",
+    "benchgen.cli.fetch",
     "benchgen.cli.render",
     "benchgen.cli.export",
     "benchgen.cli.measure",

@@ -44,15 +44,18 @@ def _provider_export(args: argparse.Namespace, family, variant) -> int:
 
     from benchgen.providers.build import provider_onnx
 
-    if args.weights is not None:
-        raise BenchgenError(f"{variant.id} is built by a provider with fixed-seed weights; --weights applies only to "
-                            "families benchgen implements itself")
+    from benchgen.fetch.registry_files import optional_variant_file
+
+    if args.weights is not None and not args.weights.is_file():
+        raise BenchgenError(f"--weights {args.weights}: not found; give {variant.id}'s release checkpoint, or fetch it "
+                            f"with `benchgen fetch {variant.id}`")
     writable_file(args.output, "--output")
-    path, facts = provider_onnx(family, variant, args.seed)
+    weights = args.weights or optional_variant_file(variant)
+    path, facts = provider_onnx(family, variant, args.seed, weights)
     shutil.copyfile(path, args.output)
     package = " ".join(filter(None, [facts["provider"], (facts.get("versions") or {}).get(facts["provider"])]))
-    print(f"wrote {args.output} ({variant.name}, built by {package} from {facts['config']}, fixed-seed random weights "
-          f"(seed {args.seed}))")
+    what = f"weights {weights.name}" if weights else f"fixed-seed random weights (seed {args.seed})"
+    print(f"wrote {args.output} ({variant.name}, built by {package} from {facts['config']}, {what})")
     return 0
 
 

@@ -28,10 +28,10 @@ def decoder_of(family: Family, variant: Variant) -> str:
     if build is not None:
         return f"provider {build.provider} ({build.config})"
     from benchgen.decoders.resolve import resolve_name
-    from benchgen.registry.decoder_check import onnx_path_if_present
+    from benchgen.registry.decoder_check import variant_onnx_if_present
 
     decoding = family.decoding(variant)
-    path = onnx_path_if_present(variant.onnx)
+    path = variant_onnx_if_present(variant)
     try:
         name = resolve_name(decoding["decoder"], path, variant.input_size, f"variant {variant.id}") \
             if path is not None or decoding["decoder"] != "auto" else None
@@ -57,7 +57,7 @@ def listing(registry: Registry, results: list[Result]) -> list[dict]:
     for family in registry.families:
         for variant in family.variants:
             rows.append({"family": family.id, "family_name": family.name, "variant": variant.id,
-                         "name": variant.name, "input_size": variant.input_size, "onnx": variant.onnx,
+                         "name": variant.name, "input_size": variant.input_size, "onnx": variant.onnx_file,
                          "reported_only": family.reported_only or variant.reported_only,
                          "decoder": decoder_of(family, variant), "registry_file": registry.sources.get(family.id),
                          "measured": measured(results, variant.id)})

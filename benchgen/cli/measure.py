@@ -49,10 +49,29 @@ def _store(result: Result, results_dir: Path, summary: str, as_json: bool = Fals
     return 0
 
 
+def dataset_here(dataset_id: str, images: Path | None, annotations: Path | None) -> tuple[Path, Path]:
+    """--dataset ID: the registry dataset's copy here (data directory or a directory mirror), never a download."""
+    from benchgen.errors import BenchgenError
+    from benchgen.fetch.datasets import local_dataset
+    from benchgen.fetch.locations import data_dir, mirrors
+    from benchgen.registry.datasets import dataset
+
+    if images or annotations:
+        raise BenchgenError("--dataset: give either --dataset ID or --images/--annotations, not both")
+    entry = dataset(dataset_id)
+    root = local_dataset(entry, mirrors())
+    if root is None:
+        raise BenchgenError(f"--dataset {entry.id}: no complete copy in {data_dir() / entry.path} or a mirror; fetch "
+                            f"it with `benchgen fetch --dataset {entry.id}` (from a copy: --mirror URL|DIR)")
+    return root / entry.split, root / "annotations" / f"instances_{entry.split}.json"
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from benchgen.measure.accuracy import evaluate_accuracy
 
     preflight(args)
+    if args.dataset:
+        args.images, args.annotations = dataset_here(args.dataset, args.images, args.annotations)
 
     result = evaluate_accuracy(args.variant, images_dir=args.images, annotations=args.annotations,
                                weights=args.weights, backend=args.backend, max_images=args.max_images,
@@ -167,9 +186,12 @@ def register(subparsers) -> None:
         "eval", help="COCO mAP of a variant on a COCO-format dataset",
         description="Run the variant's ONNX file (or TensorRT engine) over a COCO-format dataset, write COCO "
                     "detection results and score them with COCOeval (faster-coco-eval). Without --images/--annotations "
-                    "the 80-image coco-val2017-tiny80 set beside the project is used; point them at val2017 for the "
-                    "full 5,000 images. Detections are cached: re-scoring needs no re-inference.")
+                    "the 80-image coco-val2017-tiny80 set is used (data directory or ../shared/); --dataset coco-val2017 "
+                    "evaluates the full 5,000 images once fetched. Detections are cached: re-scoring needs no re-inference.")
     _common(evaluate)
+    evaluate.add_argument("--dataset", default=None, metavar="ID",
+                          help="a fetched evaluation dataset: coco-val2017-tiny80 or coco-val2017 (with --max-images N: "
+                               "its first N images by id, a deterministic subset)")
     evaluate.add_argument("--images", type=Path, default=None, help="image directory (e.g. coco/val2017)")
     evaluate.add_argument("--annotations", type=Path, default=None,
                           help="COCO annotation file (e.g. coco/annotations/instances_val2017.json)")

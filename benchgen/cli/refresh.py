@@ -12,7 +12,14 @@ from rich.markup import escape
 
 from benchgen.cli.options import budget_seconds, readable_dir, seed_number, writable_dir
 from benchgen.cli.render import add_site_arguments, check_site_arguments, render
+from benchgen.cli.fetch import add_mirror_argument
 from benchgen.cli.registry_args import registry_from_args
+from benchgen.errors import BenchgenError
+from benchgen.fetch.datasets import fetch_dataset, local_dataset
+from benchgen.fetch.files import fetch
+from benchgen.fetch.locations import data_dir, mirrors, use_mirrors
+from benchgen.fetch.registry_files import variant_wanted
+from benchgen.registry.datasets import dataset, default_dataset
 from benchgen.locks import exclusive
 from benchgen.refresh.backoff import MAX_AUTO_ATTEMPTS, apply_backoff, still_unstable_line
 from benchgen.measure import backends
@@ -39,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
         writable_dir(args.results, "--results")
         if not args.no_render:
             check_site_arguments(args)
+    use_mirrors(args.mirror)
+    if args.dataset and (args.images or args.annotations):
+        raise BenchgenError("--dataset: give either --dataset ID or --images/--annotations, not both")
+    if args.dataset:
+        dataset(args.dataset)  # an unknown name fails before anything runs
     registry = registry_from_args(args)
     # a second refresh waits, then plans from what the first wrote: nothing is measured twice
     with nullcontext() if args.dry_run else exclusive(args.results, "refresh"):
@@ -48,15 +60,28 @@ def run(args: argparse.Namespace) -> int:
 def _refresh(args: argparse.Namespace, registry, console: Console, started: float) -> int:
     results = load_headers(args.results)  # full results are read only where a measurement needs one
     machines = available_backends(args.backend, console)
-    jobs = plan(registry, results, machines, only=args.only, all_variants=args.all, backends=list(machines),
-                force=args.force,
-                weights_dir=args.weights_dir, seed=args.seed, images=args.images, annotations=args.annotations)
-    if args.kind:
-        jobs = [j for j in jobs if j.kind in args.kind]
+    selection = dict(only=args.only, all_variants=args.all, backends=list(machines), force=args.force,
+                     weights_dir=args.weights_dir, seed=args.seed, report_missing_dataset=True,
+                     dataset_label=f"--dataset {args.dataset}" if args.dataset else None)
+    chosen = dataset(args.dataset) if args.dataset else None
+    def planned() -> list:
+        found = plan(registry, results, machines, **selection, **dataset_paths(args, chosen))
+        return [j for j in found if j.kind in args.kind] if args.kind else found
+
+    if args.fetch and not args.dry_run:
+        fetch_needed(registry, planned(), chosen, console)  # what this plan (and --kind) needs, nothing more
+    jobs = planned()
+    # accuracy that waits for the dataset is no measurement of this machine's plan: only the grouped line says it
+    waits = [j.missing is not None and j.missing.startswith("--dataset") for j in jobs]
+    no_dataset = [j for j, wait in zip(jobs, waits) if wait]
+    jobs = [j for j, wait in zip(jobs, waits) if not wait]
     held = apply_backoff(jobs, retry=args.retry_unstable or args.force or args.allow_busy)
     stale = [j for j in jobs if j.stale]
-    for variant_id, reason in dict.fromkeys((j.variant.id, j.reason) for j in jobs if j.unavailable):
+    for variant_id, reason in dict.fromkeys((j.variant.id, j.reason) for j in jobs if j.unavailable and not j.missing):
         console.print(f"skipping {variant_id}: {escape(reason)}")
+    line = missing_line(jobs + no_dataset)
+    if line:  # one line for everything a fetch would bring, however many variants it is
+        console.print(escape(line), soft_wrap=True)
     if args.dry_run:
         for job in jobs:
             mark = "run " if job.stale else "skip"
@@ -64,9 +89,10 @@ def _refresh(args: argparse.Namespace, registry, console: Console, started: floa
         print(f"{len(stale)} of {len(jobs)} measurements would run")
         return 0
     console.print(f"{len(stale)} of {len(jobs)} measurements are stale on {', '.join(sorted(set(machines.values())))}")
+    paths = dataset_paths(args, chosen)
     outcome = execute(stale, registry, args.results, results,
-                      Options(latency_budget_s=args.latency_budget, images=args.images,
-                              annotations=args.annotations, seed=args.seed, allow_busy=args.allow_busy), console)
+                      Options(latency_budget_s=args.latency_budget, images=paths["images"],
+                              annotations=paths["annotations"], seed=args.seed, allow_busy=args.allow_busy), console)
     code = 0
     if outcome.failed:
         console.print(f"[red]{len(outcome.failed)} measurement(s) failed[/red]; recorded with their errors and "
@@ -93,6 +119,51 @@ def _refresh(args: argparse.Namespace, registry, console: Console, started: floa
     return code
 
 
+def dataset_paths(args: argparse.Namespace, chosen) -> dict[str, Path | None]:
+    """--images/--annotations, or the chosen --dataset's copy here (None where it is not here: no mAP)."""
+    if chosen is None:
+        return {"images": args.images, "annotations": args.annotations}
+    root = local_dataset(chosen, mirrors())
+    if root is None:
+        missing = data_dir() / chosen.path  # not there: the plan finds no dataset and groups the skip
+        return {"images": missing / chosen.split, "annotations": missing / "annotations" / "missing.json"}
+    return {"images": root / chosen.split, "annotations": root / "annotations" / f"instances_{chosen.split}.json"}
+
+
+def fetch_needed(registry, jobs, chosen, console: Console) -> None:
+    """refresh --fetch: get what the plan misses, each file once; what cannot be got stays skipped."""
+    failures = []
+    for variant_id in dict.fromkeys(j.missing for j in jobs if j.missing and not j.missing.startswith("--dataset")):
+        _, variant = registry.variant(variant_id)
+        try:
+            fetch(variant_wanted(variant), mirrors(), network=True)
+        except BenchgenError as exc:
+            failures.append(str(exc))
+    if any(j.missing and j.missing.startswith("--dataset") for j in jobs):
+        try:
+            fetch_dataset(chosen or default_dataset(), mirrors(), network=True)
+        except BenchgenError as exc:
+            failures.append(str(exc))
+    if failures:  # one line however many: the grouped skip line that follows says what to do
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        console.print(f"could not fetch {len(failures)} file(s); first: {escape(failures[0])}{more}", soft_wrap=True)
+
+
+def missing_line(jobs) -> str | None:
+    """One line for every measurement skipped because a fetchable file or dataset is not here."""
+    skipped = [j for j in jobs if j.unavailable and j.missing]
+    if not skipped:
+        return None
+    targets = list(dict.fromkeys(j.missing for j in skipped))
+    variants = sorted({j.variant.id for j in skipped})
+    ids = [t for t in targets if not t.startswith("--dataset")]
+    datasets = [t for t in targets if t.startswith("--dataset")]
+    command = "benchgen fetch " + " ".join([*ids, *datasets])  # every id: the command copies whole
+    return (f"skipped {len(skipped)} measurement(s) of {len(variants)} variant(s) whose trained files or dataset are "
+            f"not here; get them with `{command}` (or `benchgen refresh --fetch`), from a copy with "
+            "`--mirror URL|DIR`")
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "refresh", help="re-measure what is stale and regenerate the site",
@@ -115,6 +186,13 @@ def register(subparsers) -> None:
     parser.add_argument("--weights-dir", type=Path, default=None,
                         help="directory of official checkpoints named after their configs (<config>*.pth); "
                              "with them, mAP is measured too")
+    parser.add_argument("--fetch", action="store_true",
+                        help="fetch the trained files and the dataset the plan needs first (without it, refresh "
+                             "opens no connection and skips what is not here, in one line)")
+    add_mirror_argument(parser)
+    parser.add_argument("--dataset", default=None, metavar="ID",
+                        help="evaluation dataset for mAP: coco-val2017-tiny80 (the default where a copy is here) "
+                             "or coco-val2017 (5,000 images; fetch it with benchgen fetch --dataset coco-val2017)")
     parser.add_argument("--images", type=Path, default=None, help="COCO images directory for mAP")
     parser.add_argument("--annotations", type=Path, default=None, help="COCO instances JSON for mAP")
     parser.add_argument("--latency-budget", type=budget_seconds, default=20.0, metavar="SECONDS",

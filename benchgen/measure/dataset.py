@@ -20,11 +20,8 @@ from faster_coco_eval import COCO
 
 from benchgen.errors import DatasetError
 from benchgen.measure.coco_eval import ground_truth_coco
-from benchgen.measure.model_files import project_root
 from benchgen.pipeline import COCO_CATEGORY_IDS
 
-#: 80 real val2017 images with all their annotations, shipped beside the project (see shared/README.md).
-DEFAULT_DATASET = Path("..") / "shared" / "datasets" / "coco-val2017-tiny80"
 LAYOUT_HINT = ("pass --images DIR --annotations FILE, e.g. --images coco/val2017 "
                "--annotations coco/annotations/instances_val2017.json")
 
@@ -47,7 +44,14 @@ class CocoDataset:
 
 
 def default_dataset_root() -> Path:
-    return (project_root() / DEFAULT_DATASET).resolve()
+    """The default dataset (coco-val2017-tiny80) where a verified copy is here: the data directory's, or a
+    directory mirror's such as ../shared/ used in place; else where `benchgen fetch` would put it."""
+    from benchgen.fetch.datasets import local_dataset
+    from benchgen.fetch.locations import data_dir, mirrors
+    from benchgen.registry.datasets import default_dataset
+
+    entry = default_dataset()
+    return local_dataset(entry, mirrors()) or data_dir() / entry.path
 
 
 def locate(images_dir: Path | None, annotations: Path | None) -> tuple[Path, Path]:
@@ -56,7 +60,8 @@ def locate(images_dir: Path | None, annotations: Path | None) -> tuple[Path, Pat
         root = default_dataset_root()
         images_dir, annotations = root / "val2017", root / "annotations" / "instances_val2017.json"
         if not annotations.is_file():
-            raise DatasetError(f"{root}: the default dataset (coco-val2017-tiny80) is not there; {LAYOUT_HINT}")
+            raise DatasetError(f"{root}: the default dataset (coco-val2017-tiny80) is not there; fetch it with "
+                               f"`benchgen fetch --dataset coco-val2017-tiny80 --mirror URL|DIR`, or {LAYOUT_HINT}")
         return images_dir, annotations
     if annotations is None:
         images_dir = Path(images_dir)

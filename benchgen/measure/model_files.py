@@ -70,7 +70,9 @@ class ModelFiles:
 
     def settings(self) -> dict[str, Any]:
         """Flat, short entries for `Result.settings` (the pages print them as key=value)."""
-        if self.origin in ("export", "provider"):
+        if self.origin == "provider" and self.weights:
+            weights = f"{self.weights.name} (sha256 {sha256_file(self.weights)[:16]})"  # where it lay is no setting
+        elif self.origin in ("export", "provider"):
             weights = str(self.weights) if self.weights else f"random (seed {self.seed})"
         else:
             weights = "in the ONNX file"
@@ -105,6 +107,10 @@ def lookup(variant_id: str, registry: Registry | None = None) -> tuple[Family, V
 
 
 def registry_onnx_path(family: Family, variant: Variant) -> Path:
+    if variant.onnx is None and variant.download is not None:
+        from benchgen.fetch.registry_files import local_variant_file
+
+        return local_variant_file(variant)  # the data directory's or a directory mirror's verified copy
     path = Path(variant.onnx)
     resolved = path if path.is_absolute() else (project_root() / path).resolve()
     if not resolved.is_file():
@@ -156,7 +162,7 @@ def model_files(family: Family, variant: Variant, weights: Path | None = None, s
         return provider_model(family, variant, weights, seed)
     if family.implementation is None:
         if weights is not None:
-            raise BenchgenError(f"{variant.id} is measured from its registry ONNX file ({variant.onnx}), which holds "
+            raise BenchgenError(f"{variant.id} is measured from its registry ONNX file ({variant.onnx_file}), which holds "
                                 "its weights; --weights applies only to families benchgen exports itself")
         onnx_path = registry_onnx_path(family, variant)
         _, pipeline = pipeline_for(onnx_path, family.decoding(variant), variant.input_size,
@@ -174,14 +180,17 @@ def model_files(family: Family, variant: Variant, weights: Path | None = None, s
 
 
 def provider_model(family: Family, variant: Variant, weights: Path | None, seed: int) -> ModelFiles:
-    """A provider-built variant: the provider's export (cached), decoded by the format it declares."""
+    """A provider-built variant: the provider's export (cached), decoded by the format it declares. Built
+    from its release checkpoint where one was given or fetched (then it is trained), else fixed-seed."""
+    from benchgen.fetch.registry_files import optional_variant_file
     from benchgen.providers.build import provider_onnx
 
-    if weights is not None:
-        raise BenchgenError(f"{variant.id} is built by provider {family.builds(variant).provider!r} with fixed-seed "
-                            "weights; --weights applies only to families benchgen implements itself")
-    onnx_path, facts = provider_onnx(family, variant, seed)
+    if weights is not None and not Path(weights).is_file():
+        raise CheckpointError(f"{weights}: weights file not found; pass the release checkpoint of {variant.id} "
+                              f"(benchgen fetch {variant.id} puts it in the data directory) or omit --weights")
+    weights = Path(weights) if weights is not None else optional_variant_file(variant)
+    onnx_path, facts = provider_onnx(family, variant, seed, weights)
     _, pipeline = pipeline_for(onnx_path, family.decoding(variant), variant.input_size,
                                where=f"{family.id}/{variant.id}, exported by provider {facts.get('provider')}")
-    return ModelFiles(family, variant, onnx_path, sha256_file(onnx_path), pipeline, "provider", None, seed,
-                      provider_facts=facts)
+    return ModelFiles(family, variant, onnx_path, sha256_file(onnx_path), pipeline, "provider", weights,
+                      None if weights else seed, provider_facts=facts)

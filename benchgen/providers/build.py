@@ -33,11 +33,24 @@ def build_of(family: Family, variant: Variant) -> tuple[ProviderSpec, str, dict[
             spec.export_arguments(variant.input_size, build.export))
 
 
-def provider_material(family: Family, variant: Variant, seed: int) -> dict[str, Any]:
-    """What the export depends on; raises ProviderUnavailable (naming the install) where it is missing."""
+def provider_material(family: Family, variant: Variant, seed: int, weights: Path | None = None) -> dict[str, Any]:
+    """What the export depends on; raises ProviderUnavailable (naming the install) where it is missing.
+    The weights are the release checkpoint's bytes where it was fetched, else the seed."""
     spec, config, options, export = build_of(family, variant)
-    return {"provider": spec.name, "versions": spec.fingerprint(), "config": config, "options": options,
-            "export": export, "weights": f"random-seed-{seed}"}
+    material = {"provider": spec.name, "versions": spec.fingerprint(), "config": config, "options": options,
+                "export": export, "weights": _file_sha256(weights) if weights else f"random-seed-{seed}"}
+    if weights:
+        if spec.weights_loader is None:
+            raise BenchgenError(f"{variant.id}: provider {spec.name!r} builds with fixed-seed weights only; it "
+                                f"takes no checkpoint ({Path(weights).name})")
+        material["weights_loader"] = spec.weights_loader()
+    return material
+
+
+def _file_sha256(path: Path) -> str:
+    from benchgen.fetch.files import sha256_of
+
+    return sha256_of(Path(path))
 
 
 def _short_hash(material: dict) -> str:
@@ -52,10 +65,12 @@ def _progress(text: str) -> None:
     print(f"benchgen: {text}", file=sys.stderr, flush=True)
 
 
-def provider_onnx(family: Family, variant: Variant, seed: int = 0) -> tuple[Path, dict[str, Any]]:
-    """(ONNX file, provenance facts), exported now only if no export of the same inputs is cached."""
+def provider_onnx(family: Family, variant: Variant, seed: int = 0,
+                  weights: Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """(ONNX file, provenance facts), exported now only if no export of the same inputs is cached.
+    With `weights` (the release checkpoint), the provider builds the trained model from it."""
     spec, config, options, export = build_of(family, variant)
-    material = provider_material(family, variant, seed)
+    material = provider_material(family, variant, seed, weights)
     stem = Path(config).stem.replace(" ", "_")
     path = cache_root() / "onnx" / spec.name / f"{stem}-{_short_hash(material)}.onnx"
     facts_path = path.with_suffix(".json")
@@ -63,15 +78,19 @@ def provider_onnx(family: Family, variant: Variant, seed: int = 0) -> tuple[Path
         return path, json.loads(facts_path.read_text(encoding="utf-8"))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = reserve_temp_path(path)
-    _progress(f"exporting {variant.id} with provider {spec.name} ({config}, fixed-seed weights, seed {seed}); "
-              "once per package version, config and export arguments")
+    what = f"weights {Path(weights).name}" if weights else f"fixed-seed weights, seed {seed}"
+    _progress(f"exporting {variant.id} with provider {spec.name} ({config}, {what}); "
+              "once per package version, config, weights and export arguments")
     started = time.monotonic()
     try:
-        reported = spec.export(ExportRequest(config=config, options=options, export=export, seed=seed, output=tmp))
+        reported = spec.export(ExportRequest(config=config, options=options, export=export, seed=seed, output=tmp,
+                                             weights=weights))
         if not tmp.is_file() or tmp.stat().st_size == 0:
             raise BenchgenError(f"provider {spec.name!r} reported success exporting {config} but wrote no ONNX file")
-        facts = {"provider": spec.name, "config": config, "options": options, "export": export, "seed": seed,
-                 "versions": material["versions"], **(reported or {})}
+        facts = {"provider": spec.name, "config": config, "options": options, "export": export,
+                 "seed": None if weights else seed, "versions": material["versions"], **(reported or {})}
+        if weights:
+            facts["weights_sha256"] = material["weights"]
         tmp_facts = reserve_temp_path(facts_path)
         try:
             tmp_facts.write_text(json.dumps(facts, indent=1, sort_keys=True, default=str), encoding="utf-8")

@@ -30,6 +30,8 @@ class ExportRequest:
     export: dict[str, Any]
     seed: int
     output: Path
+    #: a release checkpoint the provider loads strictly into the built architecture (None: fixed-seed weights)
+    weights: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class ProviderSpec:
     options: dict[str, Any] = field(default_factory=dict)
     #: None when the registry's options and export arguments fit, else why not (one sentence)
     check: Callable[[dict[str, Any], dict[str, Any], int], str | None] | None = None
+    #: the version of what loads a release checkpoint (ExportRequest.weights); None: the provider takes none
+    weights_loader: Callable[[], str] | None = None
 
     def export_arguments(self, input_size: int, given: dict[str, Any]) -> dict[str, Any]:
         return {**self.export_defaults(input_size), **given}

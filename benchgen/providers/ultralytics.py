@@ -30,6 +30,8 @@ from benchgen.providers.spec import ExportRequest, ProviderSpec, ProviderUnavail
 INSTALL = "scripts/bootstrap.sh --ultralytics"
 PYTHON_ENV = "BENCHGEN_ULTRALYTICS_PYTHON"
 WORKER = Path(__file__).with_name("ultralytics_worker.py")
+#: the worker run with a release checkpoint loaded strictly (its own file: the worker's hash stays the fixed-seed key's)
+TRAINED_WORKER = Path(__file__).with_name("ultralytics_trained.py")
 #: the versions that decide what an export holds
 TRACKED = ("ultralytics", "torch", "onnx", "onnxslim")
 MODEL_CLASSES = ("YOLO", "RTDETR")
@@ -105,7 +107,8 @@ def export(request: ExportRequest) -> dict[str, Any]:
     if not python.exists():
         raise _unavailable(f"no {python}")
     payload = json.dumps({"config": request.config, "model": request.options["model"], "export": request.export,
-                          "seed": request.seed, "output": str(Path(request.output).resolve())})
+                          "seed": request.seed, "output": str(Path(request.output).resolve()),
+                          "weights": str(Path(request.weights).resolve()) if request.weights else None})
     config_dir = cache_root() / "ultralytics-settings"
     config_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "YOLO_CONFIG_DIR": str(config_dir), "YOLO_OFFLINE": "True", "YOLO_AUTOINSTALL": "False",
@@ -113,7 +116,8 @@ def export(request: ExportRequest) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="benchgen-ultralytics-", dir=cache_root()) as workdir:
         # -I: isolated, so neither PYTHONPATH nor the worker's own directory (which holds this module,
         # named ultralytics.py) is on the worker's sys.path: `import ultralytics` finds the package
-        done = subprocess.run([str(python), "-I", str(WORKER), payload], cwd=workdir, env=env, capture_output=True,
+        script = TRAINED_WORKER if request.weights else WORKER
+        done = subprocess.run([str(python), "-I", str(script), payload], cwd=workdir, env=env, capture_output=True,
                               text=True, timeout=EXPORT_TIMEOUT_S, check=False)
     if done.returncode != 0:
         raise BenchgenError(f"ultralytics export of {request.config} failed (exit {done.returncode}): "
@@ -122,6 +126,11 @@ def export(request: ExportRequest) -> dict[str, Any]:
     if not marks:
         raise BenchgenError(f"ultralytics export of {request.config} printed no facts line: {_tail(done.stdout)}")
     return json.loads(marks[-1].removeprefix("BENCHGEN-FACTS "))
+
+
+def weights_loader() -> str:
+    """What loads a release checkpoint: part of the key of the exports built from one."""
+    return hashlib.sha256(TRAINED_WORKER.read_bytes()).hexdigest()[:12]
 
 
 PROVIDER = ProviderSpec(
@@ -133,4 +142,5 @@ PROVIDER = ProviderSpec(
     export_defaults=export_defaults,
     options={"model": "YOLO"},
     check=check,
+    weights_loader=weights_loader,
 )

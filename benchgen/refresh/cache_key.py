@@ -23,6 +23,7 @@ from benchgen.registry.schema import Family, Variant
 
 EXPORT_SETTINGS = {"opset": ">=17", "batch": 1}
 DECODING_FIELDS = ("decoder", "preprocess", "class_map", "decoder_options")
+LEGACY_ONNX_PREFIX = "../shared/"
 #: Each kind's method version is `Kind.method_version` in benchgen.metrics; bump it when the method
 #: changes, so its old results become stale. Its history (latency-cpu 2: no end-to-end phase with random weights, the network phase gets the whole budget;
 #: 3: interleaved rounds under the contention rule, with the calibration probe;
@@ -42,13 +43,21 @@ def model_material(family: Family, variant: Variant, weights: Path | None, seed:
     # decoding settings enter once, as the effective ones below; left out where unset so that keys of
     # entries written before they existed do not change
     # the checkpoint's file name is where to find it, and its bytes enter as "weights" below
-    definition = variant.model_dump(mode="json", exclude={"reported", "name", "checkpoint", *DECODING_FIELDS})
+    # where a fetched file comes from is not what was measured: its bytes enter below (onnx_sha256,
+    # weights), so `download` stays out
+    definition = variant.model_dump(mode="json",
+                                    exclude={"reported", "name", "checkpoint", "download", *DECODING_FIELDS})
+    if variant.onnx is None and variant.onnx_file is not None:
+        # A fetched ONNX file's entry reads as the path the registry gave it before the fetch layer
+        # (../shared/<relative path>), so the results measured then keep their keys: the key is meant to
+        # change with the file's bytes, which onnx_sha256 covers, not with where the file is found.
+        definition["onnx"] = LEGACY_ONNX_PREFIX + variant.onnx_file
     material: dict[str, Any] = {"family": family.id, "variant": definition, "export": EXPORT_SETTINGS}
     if family.builds(variant) is not None:
         from benchgen.providers.build import provider_material
 
         # the package versions and complete export arguments: a new release re-exports and re-measures
-        material["provider"] = provider_material(family, variant, seed)
+        material["provider"] = provider_material(family, variant, seed, weights)
         decoding = family.decoding(variant)
         material["decoder"] = decoding["decoder"]
         overrides = {k: decoding[k] for k in ("preprocess", "class_map", "options") if decoding[k]}

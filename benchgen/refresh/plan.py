@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchgen.errors import BenchgenError
+from benchgen.fetch.files import MissingFile
+from benchgen.fetch.registry_files import optional_variant_file
+from benchgen.registry.datasets import default_dataset
 from benchgen.measure.coco_eval import engine_label
 from benchgen.measure.dataset import default_dataset_root
 from benchgen.measure.backends import backend_fingerprint
@@ -33,6 +36,8 @@ class Job:
     reason: str = ""
     stale: bool = True
     unavailable: bool = False  # an input is missing on this machine (e.g. a bring-your-own ONNX file)
+    #: what `benchgen fetch` would get for it (a variant id, or --dataset ID) where the missing input is fetchable
+    missing: str | None = None
     extra: dict = field(default_factory=dict)
     #: how often a timing with these inputs came out unstable on this machine (refresh/backoff.py)
     unstable_attempts: int = 0
@@ -101,7 +106,7 @@ def select(registry: Registry, only: list[str] | None, all_variants: bool = Fals
 
 
 def dataset_extra(images: Path | None, annotations: Path | None) -> dict | None:
-    root = default_dataset_root()
+    root = default_dataset_root() if images is None or annotations is None else None
     images = images or root / "val2017"
     annotations = annotations or root / "annotations" / "instances_val2017.json"
     if not Path(annotations).is_file() or not Path(images).is_dir():
@@ -116,9 +121,11 @@ def dataset_extra(images: Path | None, annotations: Path | None) -> dict | None:
 
 def plan(registry: Registry, results: Results, machines: dict[str, str], *, only: list[str] | None = None,
          all_variants: bool = False, backends: list[str], force: bool = False, weights_dir: Path | None = None, seed: int = 0,
-         images: Path | None = None, annotations: Path | None = None) -> list[Job]:
+         images: Path | None = None, annotations: Path | None = None,
+         dataset_label: str | None = None, report_missing_dataset: bool = False) -> list[Job]:
     """`machines` maps backend -> machine id (GPU results belong to the GPU machine); `results` are
-    results or their headers."""
+    results or their headers. With `report_missing_dataset`, accuracy that waits only for the dataset is
+    planned as unavailable jobs naming it (refresh groups them into its one line of what to fetch)."""
     headers = as_headers(results)
     fresh = {(h.machine_id, h.variant, h.kind, h.cache_key) for h in headers if h.status == "ok"}
     previous = {(h.machine_id, h.variant, h.kind) for h in headers}
@@ -128,20 +135,37 @@ def plan(registry: Registry, results: Results, machines: dict[str, str], *, only
             unstable.setdefault((h.machine_id, h.variant, h.kind, h.cache_key), []).append(h)
     dataset = dataset_extra(images, annotations)
     jobs = []
+    missing_dataset = dataset_label or f"--dataset {default_dataset().id}"
     for family, variant in select(registry, only, all_variants):
         provider_built = family.builds(variant) is not None
-        weights = None if provider_built else find_weights(weights_dir, variant)
         try:
+            # a provider build uses its release checkpoint where it was fetched, else fixed-seed weights
+            weights = optional_variant_file(variant) if provider_built else find_weights(weights_dir, variant)
             model = model_material(family, variant, weights, seed)
         except BenchgenError as exc:
             # Not a failure of the model: its input is absent here, like TensorRT on a CPU machine.
+            missing = variant.id if isinstance(exc, MissingFile) else None
             for backend in backends:
-                for kind in BACKENDS[backend].kinds:
-                    jobs.append(Job(family, variant, kind, backend, "", machines[backend], weights,
-                                    reason=f"not measurable here: {exc}", stale=False, unavailable=True))
+                kinds = [*BACKENDS[backend].kinds, *(["accuracy"] if BACKENDS[backend].accuracy and missing else [])]
+                for kind in kinds:
+                    jobs.append(Job(family, variant, kind, backend, "", machines[backend], None,
+                                    reason=f"not measurable here: {exc}", stale=False, unavailable=True,
+                                    missing=missing))
             continue
-        # provider-built: fixed-seed weights, so no mAP (it stays reported)
+        # provider-built without its checkpoint: fixed-seed weights, so no mAP (it stays reported)
         trained = (family.implementation is None and not provider_built) or weights is not None
+        if provider_built and weights is None and variant.download is not None:
+            for backend in backends:
+                if BACKENDS[backend].accuracy and not BACKENDS[backend].implementations_only:
+                    jobs.append(Job(family, variant, "accuracy", backend, "", machines[backend], None, stale=False,
+                                    unavailable=True, missing=variant.id,
+                                    reason=f"no mAP: its release checkpoint {variant.download.path} is not here"))
+        if trained and dataset is None and report_missing_dataset:
+            for backend in backends:
+                if BACKENDS[backend].accuracy and not BACKENDS[backend].implementations_only:
+                    jobs.append(Job(family, variant, "accuracy", backend, "", machines[backend], weights,
+                                    stale=False, unavailable=True, missing=missing_dataset,
+                                    reason="no mAP: the evaluation dataset is not here"))
         for backend in backends:
             if BACKENDS[backend].implementations_only and family.implementation is None:
                 what = "exported by its provider as ONNX" if provider_built else "an ONNX file"

@@ -22,6 +22,21 @@ def onnx_path_if_present(value: str) -> Path | None:
     return resolved if resolved.is_file() else None
 
 
+def variant_onnx_if_present(variant) -> Path | None:
+    """The variant's ONNX file where it is here: its onnx path, or a fetched file's verified local copy."""
+    if variant.onnx:
+        return onnx_path_if_present(variant.onnx)
+    if variant.onnx_file is None:
+        return None
+    from benchgen.errors import BenchgenError
+    from benchgen.fetch.registry_files import local_variant_file
+
+    try:
+        return local_variant_file(variant)
+    except BenchgenError:
+        return None  # not here, or not accepted: measuring it says so
+
+
 def check_family_decoders(family: Family, source: Path) -> None:
     if family.implementation is not None or family.reported_only:
         return
@@ -38,7 +53,7 @@ def check_family_decoders(family: Family, source: Path) -> None:
             name = decoding["decoder"]
             if name == AUTO:
                 # a provider-built variant's file exists only once exported: checked when first used
-                path = onnx_path_if_present(variant.onnx) if variant.onnx else None
+                path = variant_onnx_if_present(variant)
                 if path is None:
                     continue  # checked when the file exists and is first used
                 name = detect_decoder(read_onnx_info(path), variant.input_size, where)

@@ -98,6 +98,27 @@ class Build(_Strict):
                                           "over the provider's defaults")
 
 
+#: a path relative to the data directory and to every mirror: segments that do not start with a dot
+#: (so no "..", no hidden files), no leading slash, no backslash
+RelativePath = Annotated[str, Field(pattern=r"^[A-Za-z0-9_+-][A-Za-z0-9._+-]*(?:/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)*$")]
+
+
+class FileSource(_Strict):
+    """Where a file benchgen fetches comes from: its official URL and the place that URL was read.
+
+    `path` is where it lives in the data directory and in every mirror, so a mirror is any directory
+    or web server holding the same layout. A checksum here is the source's own; a file whose source
+    publishes none is checked against the lock file (trust on first use, benchgen.fetch.lock).
+    """
+
+    path: RelativePath = Field(description="relative path in the data directory and in every mirror")
+    url: HttpUrl | None = Field(description="the official download URL; null for a file no official source "
+                                             "publishes (an export made for benchgen): then mirrors only")
+    read_from: str = Field(min_length=1, description="where the URL was read: repository, file and commit")
+    size: int | None = Field(default=None, gt=0, description="bytes, where the source publishes them")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="published by the source")
+
+
 class ReportedValue(_Strict):
     """A published figure and enough context to judge it (hardware, precision, what was timed)."""
 
@@ -170,9 +191,19 @@ class Variant(PublishedModel, _Decoding):
     onnx: str | None = Field(default=None, description="bring-your-own ONNX file: absolute, or relative to "
                              "the project root (BENCHGEN_ROOT, else the checkout that holds benchgen/)")
     build: Build | None = Field(default=None, description="provider-built variant: its config and own arguments")
+    download: FileSource | None = Field(
+        default=None, description="the variant's trained file, fetched by `benchgen fetch`: its ONNX file (instead "
+                                  "of onnx) for a bring-your-own entry, the release checkpoint for a provider build")
     reported_only: bool = Field(
         default=False, description="this variant is listed with its published figures only (its family's "
                                    "provider or files do not build it)")
+
+    @property
+    def onnx_file(self) -> str | None:
+        """The registry ONNX file's name as written: a path (onnx) or a fetchable file's relative path."""
+        if self.onnx:
+            return self.onnx
+        return self.download.path if self.download and self.download.path.endswith(".onnx") else None
 
 
 class OtherModel(PublishedModel):
@@ -240,6 +271,10 @@ class Family(_Decoding):
         if strays:
             raise ValueError(f"other_models.architecture_of names no variant of this family: {', '.join(strays)}")
         if self.implementation is not None:
+            fetched = [v.id for v in self.variants if v.download]
+            if fetched:
+                raise ValueError(f"{', '.join(fetched)}: download applies to ONNX-file and provider-built variants; "
+                                 f"implementation {self.implementation!r} reads official checkpoints from --weights-dir")
             decoding = [f"{where}.{key}" for where, entry in [("family", self), *((v.id, v) for v in self.variants)]
                         for key in ("decoder", "preprocess", "class_map", "decoder_options") if getattr(entry, key)]
             if decoding:
@@ -247,7 +282,7 @@ class Family(_Decoding):
                                  f"this family is built by implementation {self.implementation!r}, which has its own")
         if self.reported_only:
             given = ["implementation"] if self.implementation else []
-            given += [f"{v.id}.onnx" for v in self.variants if v.onnx]
+            given += [f"{v.id}.onnx" for v in self.variants if v.onnx_file]
             if given:
                 raise ValueError(f"reported_only: true, but {', '.join(given)} would be measured; remove "
                                  "reported_only to measure the family, or the measurable inputs to list it")
@@ -256,7 +291,7 @@ class Family(_Decoding):
                 raise ValueError(f"reported_only family variants without any reported figure: {', '.join(bare)}; "
                                  "a reported-only variant is listed for its published figures")
         elif self.implementation is None:
-            missing = [v.id for v in self.variants if v.onnx is None and not v.reported_only and not self.builds(v)]
+            missing = [v.id for v in self.variants if v.onnx_file is None and not v.reported_only and not self.builds(v)]
             if missing:
                 raise ValueError("a family without 'implementation' must give every variant an 'onnx' file or a "
                                  f"provider build (missing for: {', '.join(missing)}), or set reported_only: true "
@@ -275,17 +310,22 @@ class Family(_Decoding):
         for variant in self.variants:
             build = self.builds(variant)
             if variant.reported_only:
-                clash = [k for k in ("onnx",) if getattr(variant, k)]
+                clash = [k for k in ("onnx", "download") if getattr(variant, k)]
                 if clash or not variant.reported:
                     raise ValueError(f"{variant.id}: reported_only: true " + (
                         f"but it gives {clash[0]}; remove one" if clash else "needs at least one reported figure"))
                 continue
+            if variant.onnx and variant.download:
+                raise ValueError(f"{variant.id}: both onnx and download; a fetched ONNX file is named by download.path")
             if build is None:
                 if variant.build is not None:
                     raise ValueError(f"{variant.id}.build gives no provider, and the family's build names none")
                 continue
             if variant.onnx:
                 raise ValueError(f"{variant.id}: both onnx and a provider build; a variant is measured from one")
+            if variant.download and not variant.download.path.endswith(".pt"):
+                raise ValueError(f"{variant.id}.download.path {variant.download.path!r}: a provider build fetches its "
+                                 "release checkpoint (a .pt file)")
             if not build.config:
                 raise ValueError(f"{variant.id}: built by provider {build.provider!r} but no build.config names "
                                  "its official config (e.g. build: {config: yolo11n.yaml})")

@@ -106,6 +106,7 @@ def write_tiny_registry(directory: Path, onnx_path: Path, input_size: int = 32,
     variant = dict(family["variants"][0])
     variant.update({"id": variant_id, "input_size": input_size, "onnx": str(onnx_path)})
     variant.pop("reported", None)
+    variant.pop("download", None)  # the tiny file is named by onnx; the real entry fetches its own
     family["variants"] = [variant]
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "tiny.yaml").write_text(yaml.safe_dump(family))
