@@ -36,7 +36,7 @@ def test_every_registry_onnx_download_has_an_accepted_checksum():
 
     locked = load_lock(REPO / "results" / "fetch-lock.json").files
     onnx = [v for _, v in load_registry().variants() if v.download and v.download.path.endswith(".onnx")]
-    assert {v.id for v in onnx} == {"yolox-nano", "nanodet-m-320", "picodet-s-320"}
+    assert {v.id for v in onnx} == {"yolox-nano", "nanodet-m-320", "picodet-s-320", "yolov5-n"}
     assert all(locked.get(v.download.path) for v in onnx)
 
 
