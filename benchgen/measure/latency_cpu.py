@@ -29,7 +29,8 @@ from benchgen.errors import BenchgenError
 from benchgen.measure.dataset import default_dataset_root
 from benchgen.measure.images import read_image
 from benchgen.measure import calibration as calibration_probe
-from benchgen.measure import machine_load
+from benchgen.measure import machine_load, peak_memory
+from benchgen.measure.feeds import bind_feeds
 from benchgen.measure.contention import ContentionRule, judge_rounds, judge_window
 from benchgen.measure.latency_stats import StoppingRule, run_until_stable, summarize
 from benchgen.measure.machine_load import LoadMonitor
@@ -40,7 +41,7 @@ from benchgen.measure.runners import OrtRunner, Runner
 from benchgen.pipeline import Pipeline
 from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.provenance import collect_provenance, current_machine
-from benchgen.results.schema import Calibration, Result, Timing
+from benchgen.results.schema import Calibration, PeakMemory, Result, StageTimes, Timing
 
 #: the metric table's entry this module measures (benchgen.metrics)
 METRIC = "latency_cpu_ms"
@@ -84,7 +85,7 @@ def warm_up(runner: Runner, pipeline: Pipeline, image: np.ndarray, min_runs: int
 
 
 def time_end_to_end(runner: Runner, pipeline: Pipeline, image: np.ndarray, budget_s: float,
-                    rel_ci: float = 0.01) -> dict[str, Any]:
+                    rel_ci: float = 0.01) -> StageTimes:
     """Pre-processing, network and post-processing on a real image, each stage timed."""
     clock = time.perf_counter_ns
     pre, net, post = [], [], []
@@ -105,10 +106,9 @@ def time_end_to_end(runner: Runner, pipeline: Pipeline, image: np.ndarray, budge
         return t3 - t0
 
     end_to_end, reason = run_until_stable(step, StoppingRule(budget_s=budget_s, rel_ci=rel_ci))
-    e2e = summarize(end_to_end).as_dict()
-    return {"end_to_end": e2e, "preprocess": summarize(pre).as_dict(),
-            "network_in_pipeline": summarize(net).as_dict(), "postprocess": summarize(post).as_dict(),
-            "probe_detections": counts[-1], "end_to_end_stop_reason": reason, "latency_end_to_end_ms": e2e["median"]}
+    return StageTimes(preprocess=summarize(pre).as_dict(), inference=summarize(net).as_dict(),
+                      postprocess=summarize(post).as_dict(), end_to_end=summarize(end_to_end).as_dict(),
+                      stop_reason=reason, probe_detections=counts[-1])
 
 
 #: raw samples kept per result for significance tests; more are thinned evenly (rounds stay represented)
@@ -131,6 +131,8 @@ class LatencySubject:
     image: np.ndarray
     image_name: str
     warmup_runs: int = 0
+    memory: PeakMemory | None = None
+    memory_error: str | None = None
 
     @property
     def id(self) -> str:
@@ -143,6 +145,16 @@ class LatencySubject:
     def subject(self, budget_s: float) -> Subject:
         feeds, _ = self.model.pipeline.preprocess(self.image)
         return Subject(self.id, self.runner.prepare(feeds), budget_s * self.network_share)
+
+    def measure_memory(self, threads: int | None, measure: Callable[..., dict] | None = None) -> None:
+        """Peak memory of this model's session, in a process of its own (benchgen.measure.peak_memory);
+        a failure is recorded as the reason the result has no memory figure, never the timing's failure."""
+        feeds, _ = self.model.pipeline.preprocess(self.image)
+        try:
+            self.memory = PeakMemory(**(measure or peak_memory.measure_peak_memory)(
+                self.model.onnx_path, bind_feeds(feeds, self.runner.input_names), threads))
+        except Exception as exc:  # noqa: BLE001 - a missing memory figure must not cost the latency
+            self.memory_error = f"the memory measurement failed: {exc}"
 
 
 def check_arguments(budget_s: float, threads: int | None) -> None:
@@ -194,7 +206,7 @@ def calibration(outcome: RoundsOutcome) -> Calibration | None:
 
 
 def end_to_end_phase(subject: LatencySubject, budget_s: float, rel_ci: float, monitor: LoadMonitor,
-                     rule: ContentionRule) -> dict[str, Any]:
+                     rule: ContentionRule) -> StageTimes:
     """Pre-processing, network and post-processing of a trained model, after the rounds, with the load
     window it ran in judged by the contention rule. The stage times are details (NMS-based and NMS-free
     detectors differ there), never the headline, so a busy window is recorded with them and does not
@@ -204,13 +216,13 @@ def end_to_end_phase(subject: LatencySubject, budget_s: float, rel_ci: float, mo
                              budget_s * (1.0 - subject.network_share), rel_ci)
     load = machine_load.window(before, monitor.snapshot(), monitor.cpus)
     verdict = judge_window(load, rule)
-    stages["end_to_end_contention"] = {"verdict": "busy" if verdict.busy else "quiet",
-                                       "reasons": list(verdict.reasons), "window": load.as_dict()}
+    stages.contention = {"verdict": "busy" if verdict.busy else "quiet", "reasons": list(verdict.reasons),
+                         "window": load.as_dict()}
     return stages
 
 
 def latency_result(subject: LatencySubject, timing: SubjectTiming, outcome: RoundsOutcome, budget_s: float,
-                   rel_ci: float, end_to_end: dict[str, Any] | None) -> Result:
+                   rel_ci: float, end_to_end: StageTimes | None) -> Result:
     """The result of one subject's rounds (and its end-to-end phase, already run): builds, times nothing."""
     samples = timing.samples
     network = summarize(samples)
@@ -222,9 +234,11 @@ def latency_result(subject: LatencySubject, timing: SubjectTiming, outcome: Roun
         "warmup_runs": subject.warmup_runs,
     }
     if end_to_end is not None:
-        details.update(end_to_end)
+        details["latency_end_to_end_ms"] = end_to_end.end_to_end.median
     else:
         details["end_to_end_skipped"] = UNTRAINED_REASON
+    if subject.memory is None:
+        details["memory_skipped"] = subject.memory_error or "not measured"
     machine = current_machine()
     block = Timing(stats=network.as_dict(), samples=stored_samples(samples), round_medians_ms=timing.round_medians,
                    calibration=calibration(outcome))
@@ -234,6 +248,8 @@ def latency_result(subject: LatencySubject, timing: SubjectTiming, outcome: Roun
         status=status,
         metrics={METRIC: block.stats.median},
         timing=block,
+        stages=end_to_end,
+        memory=subject.memory,
         details=details,
         settings={**subject.runner.settings, "batch": 1, "cpu": machine.cpu, "cpu_count": machine.cpu_count,
                   "budget_s": budget_s, "rounds": outcome.rounds, "ci_target": f"±{rel_ci:.0%} of the median at 95%",
@@ -254,6 +270,9 @@ def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFA
     """
     check_arguments(budget_s, threads)
     monitor = monitor or machine_load.default_monitor()
+    for s in subjects:  # before any timing: each in a process of its own, nothing timed beside it
+        if s.memory is None and s.memory_error is None:
+            s.measure_memory(threads)
     for s in subjects:
         s.warmup_runs = warm_up(s.runner, s.model.pipeline, s.image, max_s=max(0.5, budget_s * 0.1),
                                 network_only=not s.model.trained)
