@@ -36,7 +36,7 @@ from benchgen.measure.latency_stats import StoppingRule, run_until_stable, summa
 from benchgen.measure.machine_load import LoadMonitor
 from benchgen.measure.model_files import ModelFiles, lookup, model_files
 from benchgen.measure.request import MeasureRequest
-from benchgen.measure.rounds import DEFAULT_ROUNDS, RoundsOutcome, Subject, SubjectTiming, run_rounds
+from benchgen.measure.rounds import DEFAULT_ROUNDS, RoundsOutcome, RoundsProgress, Subject, SubjectTiming, run_rounds
 from benchgen.measure.runners import OrtRunner, Runner
 from benchgen.pipeline import Pipeline
 from benchgen.registry.schema import Family, Registry, Variant
@@ -261,7 +261,8 @@ def latency_result(subject: LatencySubject, timing: SubjectTiming, outcome: Roun
 def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFAULT_BUDGET_S, rel_ci: float = 0.01,
                           allow_busy: bool = False, threads: int | None = None, rounds: int = DEFAULT_ROUNDS,
                           monitor: LoadMonitor | None = None, rule: ContentionRule | None = None,
-                          log: Callable[[str], None] | None = None) -> dict[str, Result | Exception]:
+                          log: Callable[[str], None] | None = None,
+                          progress: Callable[[RoundsProgress], None] | None = None) -> dict[str, Result | Exception]:
     """Time every subject in the same interleaved rounds, then the end-to-end phase of the trained
     ones; one result (or the error) per variant id.
 
@@ -279,7 +280,7 @@ def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFA
     probe = calibration_probe.make_probe(threads)
     kwargs = {"log": log} if log else {}
     outcome = run_rounds([s.subject(budget_s) for s in subjects], budget_s, monitor, probe, rounds=rounds,
-                         rel_ci=rel_ci, allow_busy=allow_busy, rule=rule, **kwargs)
+                         rel_ci=rel_ci, allow_busy=allow_busy, rule=rule, progress=progress, **kwargs)
     out: dict[str, Result | Exception] = {}
     for s in subjects:
         timing = outcome.timings[s.id]
@@ -292,7 +293,7 @@ def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFA
 
 
 def measure_requests(requests: list[MeasureRequest], log: Callable[[str], None] | None = None,
-                     ) -> dict[str, Result | Exception]:
+                     progress: Callable[[RoundsProgress], None] | None = None) -> dict[str, Result | Exception]:
     """Refresh jobs (benchgen.metrics: kind latency-cpu), all in one set of rounds; a job whose session
     cannot be prepared fails alone."""
     out: dict[str, Result | Exception] = {}
@@ -304,7 +305,8 @@ def measure_requests(requests: list[MeasureRequest], log: Callable[[str], None] 
             out[request.variant.id] = exc
     if subjects:  # one refresh's requests share its budget and --allow-busy
         out.update(measure_cpu_latencies(subjects, budget_s=requests[0].latency_budget_s,
-                                         allow_busy=requests[0].allow_busy, log=log))
+                                         allow_busy=requests[0].allow_busy, log=log,
+                                         progress=progress or requests[0].progress))
     return out
 
 

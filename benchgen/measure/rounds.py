@@ -25,6 +25,7 @@ from benchgen.measure.calibration import CalibrationProbe
 from benchgen.measure import contention
 from benchgen.measure.contention import ContentionRule, Verdict, judge_probe, judge_window
 from benchgen.measure.latency_stats import median_is_tight
+from benchgen.measure.progress import RoundsProgress
 from benchgen.measure.machine_load import LoadMonitor, LoadWindow, sample_window, window
 
 DEFAULT_ROUNDS = 5
@@ -175,8 +176,10 @@ def converged(timing: SubjectTiming, rel_ci: float, confidence: float = 0.95) ->
 def run_rounds(subjects: list[Subject], budget_s: float, monitor: LoadMonitor, probe: CalibrationProbe | None,
                rounds: int = DEFAULT_ROUNDS, rel_ci: float = 0.01, allow_busy: bool = False,
                rule: ContentionRule | None = None, log: Callable[[str], None] = _log_stderr,
-               min_runs_per_slot: int = MIN_RUNS_PER_SLOT) -> RoundsOutcome:
-    """`budget_s` is each subject's timed budget (unless it has its own), split evenly over the rounds."""
+               min_runs_per_slot: int = MIN_RUNS_PER_SLOT,
+               progress: Callable[[RoundsProgress], None] | None = None) -> RoundsOutcome:
+    """`budget_s` is each subject's timed budget (unless it has its own), split evenly over the rounds.
+    `progress` is told after every slot (it must be quick: it runs between two timed windows)."""
     rule = rule or contention.RULE
     threads_beside = other_python_threads()
     if threads_beside:
@@ -188,11 +191,20 @@ def run_rounds(subjects: list[Subject], budget_s: float, monitor: LoadMonitor, p
         waiter.until_quiet("timing")
     probes = [probe.time().median_ms] if probe else []
     active = list(subjects)
+    started, slots_done = time.monotonic(), 0
+
+    def report(index: int, round_done: bool, left_this_round: int) -> None:
+        if progress is not None:
+            left = left_this_round + len(active) * (rounds - index - 1)
+            progress(RoundsProgress(index + 1, rounds, slots_done, left, len(active),
+                                    time.monotonic() - started, round_done))
+
     for index in range(rounds):
         if not active:
             break
         shift = index % len(active)
-        for subject in active[shift:] + active[:shift]:
+        order = active[shift:] + active[:shift]
+        for position, subject in enumerate(order):
             timing = timings[subject.id]
             attempts = 0
             while True:
@@ -210,6 +222,8 @@ def run_rounds(subjects: list[Subject], budget_s: float, monitor: LoadMonitor, p
                     break
                 log(f"{subject.id}, round {index + 1}: {verdict.text()}; timing it again")
                 waiter.until_quiet(f"re-timing {subject.id}")
+            slots_done += 1
+            report(index, False, len(order) - position - 1)
         if probe:
             probes.append(probe.time().median_ms)
         for subject in list(active):
@@ -219,5 +233,6 @@ def run_rounds(subjects: list[Subject], budget_s: float, monitor: LoadMonitor, p
             elif converged(timing, rel_ci):
                 timing.stop_reason = "ci"
                 active.remove(subject)
+        report(index, True, 0)
     return RoundsOutcome(timings=timings, probe_ms=probes, waited_s=waiter.waited_s, rounds=rounds,
                          allow_busy=allow_busy, rule=rule, python_threads=threads_beside)
