@@ -36,7 +36,8 @@ from benchgen.measure.latency_stats import StoppingRule, run_until_stable, summa
 from benchgen.measure.machine_load import LoadMonitor
 from benchgen.measure.model_files import ModelFiles, lookup, model_files
 from benchgen.measure.request import MeasureRequest
-from benchgen.measure.rounds import DEFAULT_ROUNDS, RoundsOutcome, RoundsProgress, Subject, SubjectTiming, run_rounds
+from benchgen.measure.rounds import (DEFAULT_ROUNDS, MAX_ROUNDS_FACTOR, MIN_ROUNDS, SUBJECT_CAP_FACTOR,
+                                     RoundsOutcome, RoundsProgress, Subject, SubjectTiming, run_rounds)
 from benchgen.measure.runners import OrtRunner, Runner
 from benchgen.pipeline import Pipeline
 from benchgen.registry.schema import Family, Registry, Variant
@@ -190,9 +191,13 @@ def status_of(timing: SubjectTiming, outcome: RoundsOutcome) -> tuple[str, list[
 
 
 def contention_details(timing: SubjectTiming, outcome: RoundsOutcome, reasons: list[str]) -> dict[str, Any]:
+    normal = calibration_probe.normal_reading([calibration_probe.ReferenceReading(r["multi_ms"], r["single_ms"])
+                                               for r in outcome.reference])
     return {"verdict": "busy" if reasons else "quiet", "reasons": reasons, "allow_busy": outcome.allow_busy,
             "waited_s": round(outcome.waited_s, 1), "rule": outcome.rule.as_dict(),
             "python_threads": outcome.python_threads,
+            "reference_normal": normal.as_dict() if normal else None,
+            "reference_readings": len(outcome.reference),
             "slots": [slot.evidence() for slot in timing.slots]}
 
 
@@ -253,6 +258,13 @@ def latency_result(subject: LatencySubject, timing: SubjectTiming, outcome: Roun
         details=details,
         settings={**subject.runner.settings, "batch": 1, "cpu": machine.cpu, "cpu_count": machine.cpu_count,
                   "budget_s": budget_s, "rounds": outcome.rounds, "ci_target": f"±{rel_ci:.0%} of the median at 95%",
+                  "stopping": {"target_rel_halfwidth": rel_ci, "confidence": 0.95, "reason": timing.stop_reason,
+                               "rounds_done": len(timing.slots), "min_rounds": MIN_ROUNDS,
+                               "max_rounds": outcome.rounds * MAX_ROUNDS_FACTOR,
+                               "time_cap_s": round(SUBJECT_CAP_FACTOR * budget_s * subject.network_share, 3),
+                               "timed_s": round(sum(timing.samples) / 1e3, 3),
+                               "session_budget_s": round(outcome.session_budget_s, 3),
+                               "session_timed_s": round(outcome.session_spent_s, 3)},
                   "allow_busy": outcome.allow_busy, "probe_image": subject.image_name, **subject.model.settings()},
         provenance=collect_provenance(machine),
     )
@@ -278,9 +290,11 @@ def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFA
         s.warmup_runs = warm_up(s.runner, s.model.pipeline, s.image, max_s=max(0.5, budget_s * 0.1),
                                 network_only=not s.model.trained)
     probe = calibration_probe.make_probe(threads)
+    reference = calibration_probe.make_reference(threads)
     kwargs = {"log": log} if log else {}
     outcome = run_rounds([s.subject(budget_s) for s in subjects], budget_s, monitor, probe, rounds=rounds,
-                         rel_ci=rel_ci, allow_busy=allow_busy, rule=rule, progress=progress, **kwargs)
+                         rel_ci=rel_ci, allow_busy=allow_busy, rule=rule, progress=progress, reference=reference,
+                         **kwargs)
     out: dict[str, Result | Exception] = {}
     for s in subjects:
         timing = outcome.timings[s.id]

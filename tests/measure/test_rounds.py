@@ -121,4 +121,4 @@ def test_progress_is_told_after_every_slot_and_every_round():
     assert [(p.round, p.slots_done, p.slots_left) for p in slots] == [(1, 1, 5), (1, 2, 4), (1, 3, 3), (2, 4, 2),
                                                                        (2, 5, 1), (2, 6, 0)]
     assert [(p.round, p.slots_left) for p in seen if p.round_done] == [(1, 3), (2, 0)]
-    assert seen[-1].line().startswith("timing: round 2 of 2 done, 6 slots timed, 3 variant(s) still in the rotation")
+    assert seen[-1].line().startswith("timing: round 2 of 2 done, 6 slots timed, 0 variant(s) still in the rotation")
