@@ -44,11 +44,12 @@ def test_result_records_what_the_numbers_mean(tiny_model):
     # peak memory from a process of its own: a tiny model's session costs something, far from a GiB
     assert 0 <= result.memory.peak_mb < 1024 and result.memory.baseline_mb > 10
     assert "fresh process" in result.memory.method and "memory_skipped" not in result.details
-    stopping = result.settings["stopping"]  # the target and why the timing stopped, with its caps
-    assert stopping["target_rel_halfwidth"] == 0.01 and stopping["confidence"] == 0.95
-    assert stopping["reason"] in {"ci", "budget", "time-cap", "max-rounds"}
-    assert stopping["reason"] == result.details["rounds"]["stop_reason"]
-    assert 0 < stopping["timed_s"] <= stopping["time_cap_s"] + 0.5 and stopping["max_rounds"] == 10
+    settings, rounds = result.settings, result.details["rounds"]  # the target and why the timing stopped
+    assert settings["ci_target_rel"] == 0.01 and settings["ci_target"] == "±1% of the median at 95%"
+    assert settings["stop_reason"] in {"ci", "budget", "time-cap", "max-rounds"}
+    assert settings["stop_reason"] == rounds["stop_reason"] and settings["max_rounds"] == 10
+    assert 0 < rounds["timed_s"] <= settings["time_cap_s"] + 0.5
+    assert rounds["session_timed_s"] <= rounds["session_budget_s"] + 0.5
     # the speed-up reference was read at both ends of every slot
     assert all(len(slot["reference"]) == 2 for slot in result.details["contention"]["slots"])
     assert result.details["contention"]["reference_normal"]["speedup"] > 1
