@@ -34,8 +34,9 @@ from benchgen.measure.feeds import bind_feeds
 from benchgen.measure.contention import ContentionRule, judge_rounds, judge_window
 from benchgen.measure.latency_stats import StoppingRule, run_until_stable, summarize
 from benchgen.measure.machine_load import LoadMonitor
-from benchgen.measure.model_files import ModelFiles, lookup, model_files
+from benchgen.measure.model_files import ModelFiles, lookup, model_files, progress_note
 from benchgen.measure.request import MeasureRequest
+from benchgen.measure.progress import Every
 from benchgen.measure.rounds import (DEFAULT_ROUNDS, MAX_ROUNDS_FACTOR, MIN_ROUNDS, SUBJECT_CAP_FACTOR,
                                      RoundsOutcome, RoundsProgress, Subject, SubjectTiming, run_rounds)
 from benchgen.measure.runners import OrtRunner, Runner
@@ -283,12 +284,15 @@ def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFA
     """
     check_arguments(budget_s, threads)
     monitor = monitor or machine_load.default_monitor()
-    for s in subjects:  # before any timing: each in a process of its own, nothing timed beside it
+    say = Every(log or progress_note)
+    for number, s in enumerate(subjects, 1):  # before any timing: each in a process of its own
         if s.memory is None and s.memory_error is None:
             s.measure_memory(threads)
-    for s in subjects:
+        say.maybe(f"peak memory: {number} of {len(subjects)} variants measured")
+    for number, s in enumerate(subjects, 1):
         s.warmup_runs = warm_up(s.runner, s.model.pipeline, s.image, max_s=max(0.5, budget_s * 0.1),
                                 network_only=not s.model.trained)
+        say.maybe(f"warm-up: {number} of {len(subjects)} variants warmed")
     probe = calibration_probe.make_probe(threads)
     reference = calibration_probe.make_reference(threads)
     kwargs = {"log": log} if log else {}
@@ -296,6 +300,8 @@ def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFA
                          rel_ci=rel_ci, allow_busy=allow_busy, rule=rule, progress=progress, reference=reference,
                          **kwargs)
     out: dict[str, Result | Exception] = {}
+    trained = sum(s.model.trained for s in subjects)
+    done = 0
     for s in subjects:
         timing = outcome.timings[s.id]
         if timing.error is not None:
@@ -303,6 +309,9 @@ def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFA
             continue
         stages = end_to_end_phase(s, budget_s, rel_ci, monitor, outcome.rule) if s.model.trained else None
         out[s.id] = latency_result(s, timing, outcome, budget_s, rel_ci, stages)
+        if stages is not None:
+            done += 1
+            say.maybe(f"end-to-end phase: {done} of {trained} trained variants timed")
     return out
 
 

@@ -36,3 +36,24 @@ class RoundsProgress:
 def duration_text(seconds: float) -> str:
     seconds = max(0, round(seconds))
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+class Every:
+    """Passes a line on to `log` when `seconds` have gone by since the last one it passed (or always,
+    with `force`): for the untimed stretches around the rounds (peak memory, warm-up, the end-to-end
+    phase), which a log would otherwise show nothing of for minutes."""
+
+    def __init__(self, log, seconds: float = 30.0, clock=None) -> None:
+        import time
+
+        self.log, self.seconds = log, seconds
+        self.clock = clock or time.monotonic
+        self.started = self.last = self.clock()
+
+    def maybe(self, text: str, force: bool = False) -> bool:
+        now = self.clock()
+        if force or now - self.last >= self.seconds:
+            self.log(f"{text}; {duration_text(now - self.started)} elapsed")
+            self.last = now
+            return True
+        return False

@@ -47,3 +47,16 @@ def test_each_finished_job_says_elapsed_and_left():
     assert jobs.finished() == "[1/4, 10 s elapsed, about 30 s left]"
     clock.now = 70.0
     assert jobs.finished() == "[2/4, 1 min 10 s elapsed, about 1 min 10 s left]"
+
+
+def test_untimed_stretches_say_something_at_least_every_30_s():
+    from benchgen.measure.progress import Every
+
+    clock, printed = FakeClock(), []
+    every = Every(printed.append, 30.0, clock=clock)
+    for second in range(0, 100, 4):  # a variant's peak memory every 4 s
+        clock.now = float(second)
+        every.maybe(f"peak memory: {second // 4 + 1} of 25 variants measured")
+    assert printed == ["peak memory: 9 of 25 variants measured; 32 s elapsed",
+                       "peak memory: 17 of 25 variants measured; 1 min 04 s elapsed",
+                       "peak memory: 25 of 25 variants measured; 1 min 36 s elapsed"]
