@@ -133,7 +133,8 @@ class Recorder:
         if isinstance(result, BaseException):
             result = failed_result(job, result)
             self.outcome.failed.append(result)
-            self.console.print(f"[red]failed[/red] {escape(job.label)}: {escape(result.error or '')}{suffix}")
+            self.console.print(f"[red]failed[/red] {escape(job.label)}: {escape(result.error or '')}{suffix}",
+                               soft_wrap=not self.console.is_terminal)
         else:
             result = self.finish(job, result)
             for change in self.deltas(result):
@@ -146,9 +147,11 @@ class Recorder:
                 self.outcome.unstable.append(result)
                 why = "; ".join(unstable_reasons(result))
                 self.console.print(f"[yellow]unstable[/yellow] {escape(job.label)}: {summary} "
-                                   f"(not published: {escape(why)}){suffix}")
+                                   f"(not published: {escape(why)}){suffix}",
+                                   soft_wrap=not self.console.is_terminal)
             else:
-                self.console.print(f"[green]ok[/green] {escape(job.label)}: {summary}{suffix}")
+                self.console.print(f"[green]ok[/green] {escape(job.label)}: {summary}{suffix}",
+                                   soft_wrap=not self.console.is_terminal)
         self.outcome.written.append(write_result(result, self.results_dir))
 
 
@@ -219,8 +222,8 @@ def execute(jobs: list[Job], registry: Registry, results_dir: Path, previous: Re
             progress.advance(task)
             progress.refresh()
         if latency_jobs:
-            def log(message: str) -> None:
-                progress.console.print(escape(message))
+            def log(message: str) -> None:  # one line each in a log, however narrow its default width
+                progress.console.print(escape(message), soft_wrap=not terminal)
 
             progress.update(task, description=f"timing {len(latency_jobs)} latencies together in interleaved rounds",
                             refresh=True)
