@@ -218,8 +218,12 @@ FIGURES: dict[str, Figure] = {f.id: f for f in (
 KINDS: dict[str, Kind] = {k.id: k for k in (
     Kind("accuracy", ("map50_95",), 3, machine_bound=False, measure="benchgen.measure.accuracy:measure_request",
          history=True, engine="faster-coco-eval (the COCOeval of pycocotools, in C++)"),
-    # latency-cpu 6 (history of 2-5 in refresh/cache_key.py): every model's peak session memory is
-    # measured in a fresh process before the rounds, and p95/p99 and the typed end-to-end split are kept
+    # latency-cpu 6 (history of 2-5 in refresh/cache_key.py): the figure's method changed: adaptive
+    # run counts (a variant whose median is known to ±1 % leaves, its saved time buys the others extra
+    # rounds: measure.rounds.Ledger) and slot-level slow-phase detection (a speed-up reference read at
+    # both ends of every slot, a slow slot timed again: contention.judge_reference); besides, every
+    # model's peak session memory is measured in a fresh process before the rounds, and p95/p99 and
+    # the typed end-to-end split are kept
     Kind("latency-cpu", ("latency_cpu_ms",), 6, machine_bound=True,
          measure_together="benchgen.measure.latency_cpu:measure_requests", history=True, engine="ONNX Runtime",
          cpu_contention=True),
