@@ -2,8 +2,8 @@
 
 One table per measuring machine and timed metric with figures (benchgen.metrics.FIGURES), one row
 per variant measured there. The median stays the headline of the performance table; here it
-leads each row so the tail reads against it. A missing figure is a dash whose title, and a
-numbered line under the table, say why (random weights have no end-to-end split, an older method
+leads each row so the tail reads against it. A missing figure is a dash with a number, and the
+numbered line under the table says why (random weights have no end-to-end split, an older method
 measured no memory), so no model lacks a figure without saying why.
 """
 
@@ -58,22 +58,23 @@ def figure_tables(tables: list[Table]) -> list[FigureTable]:
                 result = row.cells[metric.id].measured
                 cells = [page_text(row.variant.name), Markup(f"{result.metrics[metric.id]:.{metric.decimals}f}")]
                 for group in groups:
-                    parts = []
+                    parts, cited = [], []
                     for figure in group:
                         value, why = figure_value(result, figure)
                         note = why or figure_caveat(result, figure)
                         if note and note not in reasons:
                             reasons.append(note)
-                        shown = "–" if why else f"{value:.{figure.decimals}f}"
-                        parts.append(str(Markup('<span title="{}">{}<sup>{}</sup></span>').format(
-                            page_text(note), shown, reasons.index(note) + 1)) if note else shown)
-                    cells.append(Markup(" / ".join(parts)))
+                        if note and reasons.index(note) + 1 not in cited:
+                            cited.append(reasons.index(note) + 1)
+                        parts.append("–" if why else f"{value:.{figure.decimals}f}")
+                    # the notes' numbers once per cell, their text once under the table (pages stay small)
+                    marks = "".join(f"<sup>{n}</sup>" for n in cited)
+                    cells.append(Markup(" / ".join(parts) + marks))
                 rows.append(cells)
             out.append(FigureTable(
                 machine_id=table.machine.id,
-                caption=page_text(f"{metric.label.replace(' (ms)', '')} on {table.machine.label}: the median (the headline), "
-                        "the tail of the same runs, the session's peak memory and, for trained weights, the "
-                        "end-to-end split on a real image"),
+                caption=page_text(f"{metric.label.replace(' (ms)', '')} on {table.machine.label}: median, tail, peak "
+                                  "memory, end-to-end split (trained weights, real image)"),
                 reasons=[page_text(r) for r in reasons], headers=["Model", f"median ({metric.unit})", *(_header(g) for g in groups)],
                 rows=rows))
     return out
