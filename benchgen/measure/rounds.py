@@ -24,7 +24,7 @@ import numpy as np
 from benchgen.measure.calibration import CalibrationProbe, ReferenceReading, SpeedupReference, normal_reading
 from benchgen.measure import contention
 from benchgen.measure.contention import ContentionRule, Verdict, judge_probe, judge_reference, judge_window
-from benchgen.measure.latency_stats import median_is_tight
+from benchgen.measure.latency_stats import median_is_tight, summarize
 from benchgen.measure.progress import RoundsProgress
 from benchgen.measure.machine_load import LoadMonitor, LoadWindow, sample_window, window
 
@@ -172,6 +172,10 @@ def time_slot(subject: Subject, slot_s: float, min_runs: int, monitor: LoadMonit
     return samples, window(before, monitor.snapshot(), monitor.cpus)
 
 
+def rel_halfwidth(samples: list[float]) -> float:
+    return summarize(samples).rel_halfwidth if samples else float("inf")
+
+
 def converged(timing: SubjectTiming, rel_ci: float, confidence: float = 0.95) -> bool:
     """Done early only when the rounds agree with each other, not just when the pooled interval is
     tight: samples within a round are correlated (the machine's speed drifts between rounds by more
@@ -313,7 +317,9 @@ def run_rounds(subjects: list[Subject], budget_s: float, monitor: LoadMonitor, p
             elif converged(timing, rel_ci):
                 timing.stop_reason = "ci"
                 active.remove(subject)
-        for subject in list(active):
+        # the narrowest intervals are asked first, so when the session's time runs short, what is left
+        # of it goes to the variants furthest from their target
+        for subject in sorted(active, key=lambda s: rel_halfwidth(timings[s.id].samples)):
             why = ledger.stop_reason(subject.id, len(timings[subject.id].slots), [s.id for s in active])
             if why is not None:
                 timings[subject.id].stop_reason = why

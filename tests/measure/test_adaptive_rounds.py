@@ -133,3 +133,26 @@ def test_the_session_normal_is_not_pulled_into_a_slow_phase():
     trace = [ReferenceReading(*NORMAL)] * 7 + [ReferenceReading(*SLOW)] * 3  # 30 % of the readings slow
     normal = normal_reading(trace)
     assert normal.multi_ms == 6.0 and normal.speedup == pytest.approx(11 / 6)
+
+
+def test_when_time_runs_short_the_variant_furthest_from_its_target_keeps_it(monkeypatch):
+    """One steady subject saves 0.4 s: one extra round for one of two wobbly ones, the noisier."""
+    counts: dict[str, int] = {}
+
+    def time_slot(subject, slot_s, min_runs, monitor):
+        counts[subject.id] = counts.get(subject.id, 0) + 1
+        n = counts[subject.id]
+        if subject.id == "s":
+            samples = [10.0] * 20
+        elif subject.id == "w-narrow":
+            samples = [10.0 if n % 2 else 11.0] * 20
+        else:  # every run different: a wide interval
+            samples = [5.0, 15.0] * 10  # 0.2 s, like the others
+        before = monitor.snapshot()
+        return samples, rounds.window(before, monitor.snapshot(), monitor.cpus)
+
+    monkeypatch.setattr(rounds, "time_slot", time_slot)
+    outcome = run_rounds([Subject(i, lambda: None) for i in ("s", "w-wide", "w-narrow")], budget_s=1.0,
+                         monitor=QuietMonitor(), probe=None, rounds=5, rel_ci=0.01, rule=RULE, log=lambda m: None)
+    slots = {i: len(t.slots) for i, t in outcome.timings.items()}
+    assert slots["s"] == 3 and slots["w-wide"] > slots["w-narrow"] == 5
