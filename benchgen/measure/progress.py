@@ -15,8 +15,9 @@ class RoundsProgress:
     round: int
     rounds: int
     slots_done: int
-    #: slots still to time if every subject left runs all its remaining rounds: an upper bound, since
-    #: a subject whose median is known leaves early
+    #: slots still to time if every subject left runs the rest of the planned rounds: variants that
+    #: leave early make it shorter, extra rounds bought with their saved time longer (the session
+    #: never times longer than the sum of the budgets, so the planned rounds are the right scale)
     slots_left: int
     active: int
     elapsed_s: float
@@ -27,7 +28,7 @@ class RoundsProgress:
         return self.slots_left * self.elapsed_s / self.slots_done if self.slots_done else math.nan
 
     def line(self) -> str:
-        left = f"at most about {duration_text(self.left_s)} left" if math.isfinite(self.left_s) else "estimating"
+        left = f"about {duration_text(self.left_s)} left" if math.isfinite(self.left_s) else "estimating"
         what = f"round {self.round} of {self.rounds} done" if self.round_done else f"round {self.round} of {self.rounds}"
         return (f"timing: {what}, {self.slots_done} slots timed, {self.active} variant(s) still in the rotation; "
                 f"{duration_text(self.elapsed_s)} elapsed, {left}")
