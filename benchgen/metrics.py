@@ -139,6 +139,34 @@ class Backend:
     help: str = ""
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A figure beside a metric's headline (its tail, its memory, its end-to-end split), from the same
+    result: shown compactly next to the headline, in `benchgen list --json` and in `load_frame()`, but
+    never ranked, charted, claimed or regression-tested; the headline stays the metric's median."""
+
+    id: str
+    #: short header of the compact tables
+    label: str
+    unit: str
+    decimals: int
+    #: the headline metric it stands beside (its kind's results carry it)
+    of: str
+    #: where a result keeps it: a dotted path of attributes of `benchgen.results.schema.Result`
+    path: str
+    #: the details key whose text says why a result lacks it (e.g. "end_to_end_skipped"), if any
+    why_missing_key: str | None = None
+    #: why a result lacks it when that key says nothing (an older method, typically)
+    missing_text: str = "not recorded"
+    #: the column of the compact table it shares with the figures of the same group ("p95 / p99")
+    group: str = ""
+    #: a dotted path to what the figure was computed from, and the caveat a page shows where that
+    #: is not the usual source (the tails of schema-2 results come from their stored samples)
+    source_path: str | None = None
+    usual_source: str | None = None
+    caveat: str = ""
+
+
 METRICS: dict[str, Metric] = {m.id: m for m in (
     Metric("map50_95", "mAP<sup>val</sup> 50-95", "", "higher", 1, (0.0, 100.0, True), "accuracy",
            source_tolerance=("absolute", 0.2), regression=("absolute", 0.3), phrase=_ap_phrase, unit_text="AP %", name="mAP"),
@@ -165,10 +193,38 @@ METRICS: dict[str, Metric] = {m.id: m for m in (
            phrase=lambda v: f"{v:.1f} GFLOPs", name="FLOPs"),
 )}
 
+FIGURES: dict[str, Figure] = {f.id: f for f in (
+    # tails of every timed run of the network phase (schema-2 results: of their stored samples, said so)
+    Figure("latency_cpu_p50_ms", "p50", "ms", 2, "latency_cpu_ms", "timing.stats.median", group="tail"),
+    Figure("latency_cpu_p95_ms", "p95", "ms", 2, "latency_cpu_ms", "timing.stats.p95", group="tail",
+           missing_text="no samples stored", source_path="timing.stats.tails_from", usual_source="all runs",
+           caveat="of the stored samples (at most 1,000, thinned evenly over the timing): timed before result "
+                  "schema 3 kept p95/p99"),
+    Figure("latency_cpu_p99_ms", "p99", "ms", 2, "latency_cpu_ms", "timing.stats.p99", group="tail",
+           missing_text="no samples stored", source_path="timing.stats.tails_from", usual_source="all runs",
+           caveat="of the stored samples (at most 1,000, thinned evenly over the timing): timed before result "
+                  "schema 3 kept p95/p99"),
+    Figure("peak_memory_mib", "peak memory", "MiB", 0, "latency_cpu_ms", "memory.peak_mb", "memory_skipped",
+           "timed before latency-cpu method 6, which measures peak memory", group="memory"),
+    # the end-to-end phase of a trained model on a real image (random weights would time NMS on noise)
+    Figure("preprocess_ms", "pre", "ms", 2, "latency_cpu_ms", "stages.preprocess.median", "end_to_end_skipped",
+           "no end-to-end phase recorded", group="split"),
+    Figure("inference_ms", "inference", "ms", 2, "latency_cpu_ms", "stages.inference.median", "end_to_end_skipped",
+           "no end-to-end phase recorded", group="split"),
+    Figure("postprocess_ms", "post", "ms", 2, "latency_cpu_ms", "stages.postprocess.median", "end_to_end_skipped",
+           "no end-to-end phase recorded", group="split"),
+)}
+
 KINDS: dict[str, Kind] = {k.id: k for k in (
     Kind("accuracy", ("map50_95",), 3, machine_bound=False, measure="benchgen.measure.accuracy:measure_request",
          history=True, engine="faster-coco-eval (the COCOeval of pycocotools, in C++)"),
-    Kind("latency-cpu", ("latency_cpu_ms",), 5, machine_bound=True,
+    # latency-cpu 6 (history of 2-5 in refresh/cache_key.py): the figure's method changed: adaptive
+    # run counts (a variant whose median is known to ±1 % leaves, its saved time buys the others extra
+    # rounds: measure.rounds.Ledger) and slot-level slow-phase detection (a speed-up reference read at
+    # both ends of every slot, a slow slot timed again: contention.judge_reference); besides, every
+    # model's peak session memory is measured in a fresh process before the rounds, and p95/p99 and
+    # the typed end-to-end split are kept
+    Kind("latency-cpu", ("latency_cpu_ms",), 6, machine_bound=True,
          measure_together="benchgen.measure.latency_cpu:measure_requests", history=True, engine="ONNX Runtime",
          cpu_contention=True),
     Kind("latency-gpu", ("latency_trt_ms",), 1, machine_bound=True,
@@ -239,6 +295,10 @@ def source_tolerance_text() -> str:
     return ", ".join(f"{name} {text}" for name, text in said.items())
 
 
+def figures_of(metric_id: str) -> list[Figure]:
+    return [f for f in FIGURES.values() if f.of == metric_id]
+
+
 @contextlib.contextmanager
 def registered(*entries: Metric | Kind | Backend) -> Iterator[None]:
     """Add entries to the table for the duration of a block (a plugin's or a test's backend)."""
@@ -269,6 +329,9 @@ def check() -> None:
             raise ValueError(f"kind {k.id}: unknown metrics {', '.join(unknown)}")
         if (k.measure is None) == (k.measure_together is None):
             raise ValueError(f"kind {k.id}: give exactly one of measure and measure_together")
+    for f in FIGURES.values():
+        if f.of not in METRICS or f.id in METRICS:
+            raise ValueError(f"figure {f.id}: {f.of!r} is no metric, or the figure's id is a metric's")
     for b in BACKENDS.values():
         unknown = [k for k in b.kinds if k not in KINDS]
         if unknown:

@@ -28,15 +28,17 @@ def quiet_machine(monkeypatch):
 
     The test suite itself loads the machine, so the real monitor would (rightly) call every timing
     contended, and the real calibration probe would drift with that load: both are replaced by
-    recorded ones. Tests that check the contention logic pass their own monitor, probe and rule;
+    recorded ones (the speed-up reference too). Tests that check the contention logic pass their own
+    monitor, probe, reference and rule;
     tests/measure/test_calibration.py runs the real probe.
     """
     from benchgen.measure import calibration, contention, machine_load, rounds
-    from tests.load_monitors import FixedProbe, QuietMonitor
+    from tests.load_monitors import FixedProbe, QuietMonitor, ScriptedReference
 
     monkeypatch.setattr(rounds, "REWARM_S", 0.0)  # a second of untimed runs per slot is for real timings
     monkeypatch.setattr(machine_load, "default_monitor", QuietMonitor)
     monkeypatch.setattr(calibration, "make_probe", lambda threads=None: FixedProbe())
+    monkeypatch.setattr(calibration, "make_reference", lambda threads=None: ScriptedReference())
     # the rounds of a 10 µs test model spread widely beside the test suite: that check is tested on
     # recorded round medians (tests/measure/test_contention.py), not on these timings
     monkeypatch.setattr(contention, "RULE", contention.ContentionRule(poll_s=0.01, max_wait_s=0.1,

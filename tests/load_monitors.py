@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from benchgen.measure.calibration import ProbeTiming
+from benchgen.measure.calibration import ProbeTiming, ReferenceReading
 from benchgen.measure.machine_load import LoadSnapshot
 
 
@@ -52,3 +52,17 @@ class FixedProbe:
         value = self.medians[min(self.calls, len(self.medians) - 1)]
         self.calls += 1
         return ProbeTiming(median_ms=value, runs=runs)
+
+
+class ScriptedReference:
+    """A speed-up reference whose readings are played back as (multi-thread ms, single-thread ms); the
+    last repeats. The default is a steady 2-core machine: 6 ms with two threads, 11 ms with one."""
+
+    def __init__(self, trace: list[tuple[float, float]] | None = None) -> None:
+        self.trace = list(trace or [(6.0, 11.0)])
+        self.calls = 0
+
+    def read(self, runs: int = 3) -> ReferenceReading:
+        multi, single = self.trace[min(self.calls, len(self.trace) - 1)]
+        self.calls += 1
+        return ReferenceReading(multi_ms=multi, single_ms=single)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from benchgen import library_output
 from benchgen.cli.options import seed_number, writable_file
 from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.errors import BenchgenError
@@ -32,9 +33,11 @@ def run(args: argparse.Namespace) -> int:
                             f"(config {variant.config}) or omit --weights for fixed-seed random weights")
     writable_file(args.output, "--output")  # before seconds of export, not after
     module = implementation(family.implementation)
-    module.export_onnx(variant.id, args.output, weights=args.weights, seed=args.seed)
     source = f"weights {args.weights}" if args.weights else f"fixed-seed random weights (seed {args.seed})"
-    print(f"wrote {args.output} ({variant.name}, {source})")
+    with library_output.to_log(f"benchgen export {variant.id} ({source})") as captured:
+        module.export_onnx(variant.id, args.output, weights=args.weights, seed=args.seed)
+    said = captured.note()
+    print(f"wrote {args.output} ({variant.name}, {source})" + (f"; {said}" if said else ""))
     return 0
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.errors import BenchgenError
 from benchgen.registry.schema import Family, Registry, Variant
+from benchgen.results.figures import figures_record
 from benchgen.results.schema import Result
 from benchgen.results.store import DEFAULT_RESULTS_DIR, load_results
 
@@ -52,6 +53,18 @@ def measured(results: list[Result], variant_id: str) -> dict[str, dict[str, str]
     return {machine: dict(sorted(kinds.items())) for machine, kinds in sorted(table.items())}
 
 
+def figures(results: list[Result], variant_id: str) -> dict[str, dict]:
+    """machine id -> the figures beside the headline of its latest successful result of each kind
+    (tails, peak memory, end-to-end split: benchgen.metrics.FIGURES), each a value or why it is missing."""
+    table: dict[str, dict] = {}
+    for result in results:  # oldest first: the latest overwrites
+        if result.variant == variant_id and result.status == "ok":
+            record = figures_record(result)
+            if record:
+                table.setdefault(result.provenance.machine.id, {}).update(record)
+    return dict(sorted(table.items()))
+
+
 def listing(registry: Registry, results: list[Result]) -> list[dict]:
     rows = []
     for family in registry.families:
@@ -60,7 +73,7 @@ def listing(registry: Registry, results: list[Result]) -> list[dict]:
                          "name": variant.name, "input_size": variant.input_size, "onnx": variant.onnx_file,
                          "reported_only": family.reported_only or variant.reported_only,
                          "decoder": decoder_of(family, variant), "registry_file": registry.sources.get(family.id),
-                         "measured": measured(results, variant.id)})
+                         "measured": measured(results, variant.id), "figures": figures(results, variant.id)})
     return rows
 
 

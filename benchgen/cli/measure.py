@@ -142,12 +142,15 @@ def run_latency(args: argparse.Namespace) -> int:
                   "runs in rounds (until the median's 95 % interval is within ±1 %), waiting first for a quiet machine")
     result = measure_cpu_latency(args.variant, weights=args.weights, budget_s=budget, threads=args.threads,
                                  registry=registry, image=args.image, seed=args.seed, allow_busy=args.allow_busy)
-    net, e2e = result.timing.stats, result.details.get("end_to_end")
-    after = (f"end-to-end {e2e['median']:.2f} ms" if e2e
+    net, stages = result.timing.stats, result.stages
+    after = (f"end-to-end {stages.end_to_end.median:.2f} ms (pre {stages.preprocess.median:.2f}, inference "
+             f"{stages.inference.median:.2f}, post {stages.postprocess.median:.2f})" if stages
              else f"end-to-end not timed ({result.details['end_to_end_skipped']})")
+    memory = (f"peak memory {result.memory.peak_mb:.0f} MiB" if result.memory
+              else f"no memory figure ({result.details.get('memory_skipped')})")
     probe = result.timing.calibration.median_ms if result.timing.calibration else 0
-    summary = (f"{result.variant}: ORT CPU network median {net.median:.2f} ms (p90 {net.p90:.2f}, "
-               f"{net.runs} runs in {result.details['rounds']['done']} rounds), {after} "
+    summary = (f"{result.variant}: ORT CPU network median {net.median:.2f} ms (p95 {net.p95:.2f}, p99 "
+               f"{net.p99:.2f}, {net.runs} runs in {result.details['rounds']['done']} rounds), {after}, {memory} "
                f"[threads {result.settings['intra_op_threads']}; calibration probe {probe:.3g} ms]")
     if result.status == "unstable":
         reasons = "; ".join(result.details["contention"]["reasons"])

@@ -33,7 +33,18 @@ def available_backends(requested: list[str] | None, console: Console) -> dict[st
     """backend -> machine id the results belong to (benchgen.measure.backends); a backend that cannot
     run here is skipped with its reason, unless the user asked for it."""
     return backends.available_backends(
-        requested, lambda backend, why: console.print(f"skipping {backend}: {escape(why)}"))
+        requested, lambda backend, why: console.print(f"skipping {backend}: {escape(why)}", soft_wrap=True))
+
+
+def skipped_lines(jobs) -> list[str]:
+    """One line per reason a variant cannot be measured here, naming every variant it applies to: eight
+    variants of a provider that is not installed are one line with its install command, not eight."""
+    by_reason: dict[str, list[str]] = {}
+    for job in jobs:
+        if job.unavailable and job.variant.id not in by_reason.setdefault(job.reason, []):
+            by_reason[job.reason].append(job.variant.id)
+    return [f"skipping {len(ids)} variant{'s' if len(ids) > 1 else ''} ({', '.join(ids)}): {reason}"
+            if len(ids) > 1 else f"skipping {ids[0]}: {reason}" for reason, ids in by_reason.items()]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,8 +88,8 @@ def _refresh(args: argparse.Namespace, registry, console: Console, started: floa
     jobs = [j for j, wait in zip(jobs, waits) if not wait]
     held = apply_backoff(jobs, retry=args.retry_unstable or args.force or args.allow_busy)
     stale = [j for j in jobs if j.stale]
-    for variant_id, reason in dict.fromkeys((j.variant.id, j.reason) for j in jobs if j.unavailable and not j.missing):
-        console.print(f"skipping {variant_id}: {escape(reason)}")
+    for line in skipped_lines([j for j in jobs if not j.missing]):
+        console.print(escape(line), soft_wrap=True)  # one line each, however narrow the console
     line = missing_line(jobs + no_dataset)
     if line:  # one line for everything a fetch would bring, however many variants it is
         console.print(escape(line), soft_wrap=True)

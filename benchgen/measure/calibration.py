@@ -91,3 +91,71 @@ def drift(before: float, after: float) -> float:
     """Relative change of the probe across a measurement (positive: the machine got slower)."""
     return after / before - 1.0 if before > 0 else 0.0
 
+
+
+#: runs of each session per reference reading (plus one untimed): ~70 ms on the 2-vCPU VMs, against
+#: slots of seconds
+REFERENCE_RUNS = 3
+
+
+@dataclass(frozen=True)
+class ReferenceReading:
+    """The probe's graph timed with the measurement's threads and with one thread, at one moment."""
+
+    multi_ms: float
+    single_ms: float
+
+    @property
+    def speedup(self) -> float:
+        return self.single_ms / self.multi_ms if self.multi_ms > 0 else 1.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"multi_ms": round(self.multi_ms, 4), "single_ms": round(self.single_ms, 4),
+                "speedup": round(self.speedup, 3)}
+
+
+class SpeedupReference:
+    """A reference of known parallel speed-up, read at the ends of every slot (measure.rounds).
+
+    The host's slow phases on the 2-vCPU VMs take away the second thread's speed-up for seconds at a
+    time (the two vCPUs land on one physical core): the multi-thread time of any graph then rises
+    toward the single-thread one, which a reading shows as a lost speed-up whatever the model."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        model = probe_model()
+        self.feed = {"x": np.random.default_rng(1).standard_normal((1, CHANNELS, SIDE, SIDE), dtype=np.float32)}
+        self.sessions = []
+        for count in (threads, 1):
+            options, _ = session_options(count)
+            session = ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+            session.run(None, self.feed)
+            self.sessions.append(session)
+
+    def read(self, runs: int = REFERENCE_RUNS) -> ReferenceReading:
+        medians = []
+        for session in self.sessions:
+            session.run(None, self.feed)
+            samples = []
+            for _ in range(runs):
+                t0 = time.perf_counter_ns()
+                session.run(None, self.feed)
+                samples.append((time.perf_counter_ns() - t0) / 1e6)
+            medians.append(float(np.median(samples)))
+        return ReferenceReading(multi_ms=medians[0], single_ms=medians[1])
+
+
+def make_reference(threads: int | None = None) -> SpeedupReference:
+    """The reference measurements read in every slot; tests replace it with a scripted one."""
+    return SpeedupReference(threads)
+
+
+def normal_reading(readings: list[ReferenceReading]) -> ReferenceReading | None:
+    """The session's normal reading: the 75th percentile of the speed-ups and the 25th of the
+    multi-thread times seen so far. Slow phases take a minority of a session's time and only ever
+    lower the speed-up and raise the time, so these percentiles sit in the normal phase even when
+    a slow one was read, where a median or a mean would be pulled toward it."""
+    if not readings:
+        return None
+    multi = float(np.percentile([r.multi_ms for r in readings], 25))
+    speedup = float(np.percentile([r.speedup for r in readings], 75))
+    return ReferenceReading(multi_ms=multi, single_ms=multi * speedup)

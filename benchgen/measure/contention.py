@@ -9,6 +9,13 @@ stated on the methodology page.
   (a few tenths of a percent here) and far below anything that moves a latency by 10 %.
 - Steal time (the hypervisor running other guests) may take at most 5 % of the capacity.
 - The calibration probe may not change by more than 10 % between before and after.
+- Within every slot, a short reference of known parallel speed-up (the calibration probe's graph,
+  timed with the measurement's threads and with one: `calibration.SpeedupReference`) is read at
+  both ends. A reading whose speed-up fell by more than 20 % below the session's normal one, or
+  whose multi-thread time rose by more than 20 % above it, is a slow phase of the host (on the
+  2-vCPU VMs: the second vCPU's speed-up gone for seconds, the probe 38 % slower within one 8-s
+  timing), and the slot is timed again, as a contended one is. The noise of a 3-run reading is a
+  few percent; a slow phase moves it by 40-80 %.
 - A variant's round medians may not spread by more than 25 % (slowest over fastest round), the
   way pyperf calls a run unstable when its spread is large: on this project's idle 2-core VM they
   spread by 1-18 %, and YOLOX-Nano's once by 58 % (4.5 ms in one round, 7.1 ms in the next two),
@@ -28,6 +35,10 @@ class ContentionRule:
     max_steal_share: float = 0.05
     max_probe_drift: float = 0.10
     max_round_spread: float = 0.25
+    #: a slot's reference reading may lose this share of the session's normal parallel speed-up...
+    max_speedup_loss: float = 0.20
+    #: ...or run this much slower than the session's normal multi-thread reading
+    max_reference_slowdown: float = 0.20
     #: a contended window is timed again this many times after the machine went quiet
     max_retries: int = 2
     #: longest a whole measurement session may spend waiting for the machine to go quiet
@@ -79,10 +90,29 @@ def judge_rounds(round_medians: list[float], rule: ContentionRule = RULE) -> Ver
     return Verdict(False)
 
 
+def judge_reference(readings: list, normal, rule: ContentionRule = RULE) -> Verdict:
+    """Whether the readings at a slot's ends (calibration.ReferenceReading) show a slow phase of the
+    host against the session's `normal` reading (`calibration.normal_reading`); None: no reference."""
+    if normal is None:
+        return Verdict(False)
+    reasons = []
+    for when, reading in zip(("before", "after"), readings):
+        if reading is None:
+            continue
+        if reading.speedup < normal.speedup * (1.0 - rule.max_speedup_loss):
+            reasons.append(f"the host's slow phase {when} the slot: the reference's parallel speed-up was "
+                           f"{reading.speedup:.2f}x against the session's {normal.speedup:.2f}x "
+                           f"(limit -{rule.max_speedup_loss:.0%})")
+        elif reading.multi_ms > normal.multi_ms * (1.0 + rule.max_reference_slowdown):
+            reasons.append(f"the host's slow phase {when} the slot: the reference took {reading.multi_ms:.3g} ms "
+                           f"against the session's {normal.multi_ms:.3g} ms (limit +{rule.max_reference_slowdown:.0%})")
+    return Verdict(bool(reasons), tuple(reasons))
+
+
 #: what each kind of reason this module (and the GPU clock check) writes is evidence of, for the
 #: one-line summary of a refresh: (a phrase of the reason, the evidence's name)
 EVIDENCE_KINDS = (("other processes used", "other processes' CPU"), ("hypervisor stole", "steal time"),
-                  ("calibration probe changed", "probe drift"), ("round medians spread", "round spread"),
+                  ("calibration probe changed", "probe drift"), ("host's slow phase", "slow phase"), ("round medians spread", "round spread"),
                   ("GPU throttled", "GPU throttling"))
 
 

@@ -29,18 +29,21 @@ from benchgen.errors import BenchgenError
 from benchgen.measure.dataset import default_dataset_root
 from benchgen.measure.images import read_image
 from benchgen.measure import calibration as calibration_probe
-from benchgen.measure import machine_load
+from benchgen.measure import machine_load, peak_memory
+from benchgen.measure.feeds import bind_feeds
 from benchgen.measure.contention import ContentionRule, judge_rounds, judge_window
 from benchgen.measure.latency_stats import StoppingRule, run_until_stable, summarize
 from benchgen.measure.machine_load import LoadMonitor
-from benchgen.measure.model_files import ModelFiles, lookup, model_files
+from benchgen.measure.model_files import ModelFiles, lookup, model_files, progress_note
 from benchgen.measure.request import MeasureRequest
-from benchgen.measure.rounds import DEFAULT_ROUNDS, RoundsOutcome, Subject, SubjectTiming, run_rounds
+from benchgen.measure.progress import Every
+from benchgen.measure.rounds import (DEFAULT_ROUNDS, MAX_ROUNDS_FACTOR, MIN_ROUNDS, SUBJECT_CAP_FACTOR,
+                                     RoundsOutcome, RoundsProgress, Subject, SubjectTiming, run_rounds)
 from benchgen.measure.runners import OrtRunner, Runner
 from benchgen.pipeline import Pipeline
 from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.provenance import collect_provenance, current_machine
-from benchgen.results.schema import Calibration, Result, Timing
+from benchgen.results.schema import Calibration, PeakMemory, Result, StageTimes, Timing
 
 #: the metric table's entry this module measures (benchgen.metrics)
 METRIC = "latency_cpu_ms"
@@ -84,7 +87,7 @@ def warm_up(runner: Runner, pipeline: Pipeline, image: np.ndarray, min_runs: int
 
 
 def time_end_to_end(runner: Runner, pipeline: Pipeline, image: np.ndarray, budget_s: float,
-                    rel_ci: float = 0.01) -> dict[str, Any]:
+                    rel_ci: float = 0.01) -> StageTimes:
     """Pre-processing, network and post-processing on a real image, each stage timed."""
     clock = time.perf_counter_ns
     pre, net, post = [], [], []
@@ -105,10 +108,9 @@ def time_end_to_end(runner: Runner, pipeline: Pipeline, image: np.ndarray, budge
         return t3 - t0
 
     end_to_end, reason = run_until_stable(step, StoppingRule(budget_s=budget_s, rel_ci=rel_ci))
-    e2e = summarize(end_to_end).as_dict()
-    return {"end_to_end": e2e, "preprocess": summarize(pre).as_dict(),
-            "network_in_pipeline": summarize(net).as_dict(), "postprocess": summarize(post).as_dict(),
-            "probe_detections": counts[-1], "end_to_end_stop_reason": reason, "latency_end_to_end_ms": e2e["median"]}
+    return StageTimes(preprocess=summarize(pre).as_dict(), inference=summarize(net).as_dict(),
+                      postprocess=summarize(post).as_dict(), end_to_end=summarize(end_to_end).as_dict(),
+                      stop_reason=reason, probe_detections=counts[-1])
 
 
 #: raw samples kept per result for significance tests; more are thinned evenly (rounds stay represented)
@@ -131,6 +133,8 @@ class LatencySubject:
     image: np.ndarray
     image_name: str
     warmup_runs: int = 0
+    memory: PeakMemory | None = None
+    memory_error: str | None = None
 
     @property
     def id(self) -> str:
@@ -143,6 +147,16 @@ class LatencySubject:
     def subject(self, budget_s: float) -> Subject:
         feeds, _ = self.model.pipeline.preprocess(self.image)
         return Subject(self.id, self.runner.prepare(feeds), budget_s * self.network_share)
+
+    def measure_memory(self, threads: int | None, measure: Callable[..., dict] | None = None) -> None:
+        """Peak memory of this model's session, in a process of its own (benchgen.measure.peak_memory);
+        a failure is recorded as the reason the result has no memory figure, never the timing's failure."""
+        feeds, _ = self.model.pipeline.preprocess(self.image)
+        try:
+            self.memory = PeakMemory(**(measure or peak_memory.measure_peak_memory)(
+                self.model.onnx_path, bind_feeds(feeds, self.runner.input_names), threads))
+        except Exception as exc:  # noqa: BLE001 - a missing memory figure must not cost the latency
+            self.memory_error = f"the memory measurement failed: {exc}"
 
 
 def check_arguments(budget_s: float, threads: int | None) -> None:
@@ -178,9 +192,13 @@ def status_of(timing: SubjectTiming, outcome: RoundsOutcome) -> tuple[str, list[
 
 
 def contention_details(timing: SubjectTiming, outcome: RoundsOutcome, reasons: list[str]) -> dict[str, Any]:
+    normal = calibration_probe.normal_reading([calibration_probe.ReferenceReading(r["multi_ms"], r["single_ms"])
+                                               for r in outcome.reference])
     return {"verdict": "busy" if reasons else "quiet", "reasons": reasons, "allow_busy": outcome.allow_busy,
             "waited_s": round(outcome.waited_s, 1), "rule": outcome.rule.as_dict(),
             "python_threads": outcome.python_threads,
+            "reference_normal": normal.as_dict() if normal else None,
+            "reference_readings": len(outcome.reference),
             "slots": [slot.evidence() for slot in timing.slots]}
 
 
@@ -194,7 +212,7 @@ def calibration(outcome: RoundsOutcome) -> Calibration | None:
 
 
 def end_to_end_phase(subject: LatencySubject, budget_s: float, rel_ci: float, monitor: LoadMonitor,
-                     rule: ContentionRule) -> dict[str, Any]:
+                     rule: ContentionRule) -> StageTimes:
     """Pre-processing, network and post-processing of a trained model, after the rounds, with the load
     window it ran in judged by the contention rule. The stage times are details (NMS-based and NMS-free
     detectors differ there), never the headline, so a busy window is recorded with them and does not
@@ -204,27 +222,32 @@ def end_to_end_phase(subject: LatencySubject, budget_s: float, rel_ci: float, mo
                              budget_s * (1.0 - subject.network_share), rel_ci)
     load = machine_load.window(before, monitor.snapshot(), monitor.cpus)
     verdict = judge_window(load, rule)
-    stages["end_to_end_contention"] = {"verdict": "busy" if verdict.busy else "quiet",
-                                       "reasons": list(verdict.reasons), "window": load.as_dict()}
+    stages.contention = {"verdict": "busy" if verdict.busy else "quiet", "reasons": list(verdict.reasons),
+                         "window": load.as_dict()}
     return stages
 
 
 def latency_result(subject: LatencySubject, timing: SubjectTiming, outcome: RoundsOutcome, budget_s: float,
-                   rel_ci: float, end_to_end: dict[str, Any] | None) -> Result:
+                   rel_ci: float, end_to_end: StageTimes | None) -> Result:
     """The result of one subject's rounds (and its end-to-end phase, already run): builds, times nothing."""
     samples = timing.samples
     network = summarize(samples)
     status, reasons = status_of(timing, outcome)
     details: dict[str, Any] = {
-        "rounds": {"planned": outcome.rounds, "done": len(timing.slots), "stop_reason": timing.stop_reason},
+        "rounds": {"planned": outcome.rounds, "done": len(timing.slots), "stop_reason": timing.stop_reason,
+                   "timed_s": round(sum(timing.samples) / 1e3, 3),
+                   "session_budget_s": round(outcome.session_budget_s, 3),
+                   "session_timed_s": round(outcome.session_spent_s, 3)},
         "contention": contention_details(timing, outcome, reasons),
         "stop_reasons": {"network": timing.stop_reason},
         "warmup_runs": subject.warmup_runs,
     }
     if end_to_end is not None:
-        details.update(end_to_end)
+        details["latency_end_to_end_ms"] = end_to_end.end_to_end.median
     else:
         details["end_to_end_skipped"] = UNTRAINED_REASON
+    if subject.memory is None:
+        details["memory_skipped"] = subject.memory_error or "not measured"
     machine = current_machine()
     block = Timing(stats=network.as_dict(), samples=stored_samples(samples), round_medians_ms=timing.round_medians,
                    calibration=calibration(outcome))
@@ -234,9 +257,15 @@ def latency_result(subject: LatencySubject, timing: SubjectTiming, outcome: Roun
         status=status,
         metrics={METRIC: block.stats.median},
         timing=block,
+        stages=end_to_end,
+        memory=subject.memory,
         details=details,
         settings={**subject.runner.settings, "batch": 1, "cpu": machine.cpu, "cpu_count": machine.cpu_count,
                   "budget_s": budget_s, "rounds": outcome.rounds, "ci_target": f"±{rel_ci:.0%} of the median at 95%",
+                  # few distinct values, so the pages' provenance notes stay shared across variants
+                  "ci_target_rel": rel_ci, "stop_reason": timing.stop_reason, "min_rounds": MIN_ROUNDS,
+                  "max_rounds": outcome.rounds * MAX_ROUNDS_FACTOR,
+                  "time_cap_s": round(SUBJECT_CAP_FACTOR * budget_s * subject.network_share, 3),
                   "allow_busy": outcome.allow_busy, "probe_image": subject.image_name, **subject.model.settings()},
         provenance=collect_provenance(machine),
     )
@@ -245,7 +274,8 @@ def latency_result(subject: LatencySubject, timing: SubjectTiming, outcome: Roun
 def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFAULT_BUDGET_S, rel_ci: float = 0.01,
                           allow_busy: bool = False, threads: int | None = None, rounds: int = DEFAULT_ROUNDS,
                           monitor: LoadMonitor | None = None, rule: ContentionRule | None = None,
-                          log: Callable[[str], None] | None = None) -> dict[str, Result | Exception]:
+                          log: Callable[[str], None] | None = None,
+                          progress: Callable[[RoundsProgress], None] | None = None) -> dict[str, Result | Exception]:
     """Time every subject in the same interleaved rounds, then the end-to-end phase of the trained
     ones; one result (or the error) per variant id.
 
@@ -254,14 +284,24 @@ def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFA
     """
     check_arguments(budget_s, threads)
     monitor = monitor or machine_load.default_monitor()
-    for s in subjects:
+    say = Every(log or progress_note)
+    for number, s in enumerate(subjects, 1):  # before any timing: each in a process of its own
+        if s.memory is None and s.memory_error is None:
+            s.measure_memory(threads)
+        say.maybe(f"peak memory: {number} of {len(subjects)} variants measured")
+    for number, s in enumerate(subjects, 1):
         s.warmup_runs = warm_up(s.runner, s.model.pipeline, s.image, max_s=max(0.5, budget_s * 0.1),
                                 network_only=not s.model.trained)
+        say.maybe(f"warm-up: {number} of {len(subjects)} variants warmed")
     probe = calibration_probe.make_probe(threads)
+    reference = calibration_probe.make_reference(threads)
     kwargs = {"log": log} if log else {}
     outcome = run_rounds([s.subject(budget_s) for s in subjects], budget_s, monitor, probe, rounds=rounds,
-                         rel_ci=rel_ci, allow_busy=allow_busy, rule=rule, **kwargs)
+                         rel_ci=rel_ci, allow_busy=allow_busy, rule=rule, progress=progress, reference=reference,
+                         **kwargs)
     out: dict[str, Result | Exception] = {}
+    trained = sum(s.model.trained for s in subjects)
+    done = 0
     for s in subjects:
         timing = outcome.timings[s.id]
         if timing.error is not None:
@@ -269,11 +309,14 @@ def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFA
             continue
         stages = end_to_end_phase(s, budget_s, rel_ci, monitor, outcome.rule) if s.model.trained else None
         out[s.id] = latency_result(s, timing, outcome, budget_s, rel_ci, stages)
+        if stages is not None:
+            done += 1
+            say.maybe(f"end-to-end phase: {done} of {trained} trained variants timed")
     return out
 
 
 def measure_requests(requests: list[MeasureRequest], log: Callable[[str], None] | None = None,
-                     ) -> dict[str, Result | Exception]:
+                     progress: Callable[[RoundsProgress], None] | None = None) -> dict[str, Result | Exception]:
     """Refresh jobs (benchgen.metrics: kind latency-cpu), all in one set of rounds; a job whose session
     cannot be prepared fails alone."""
     out: dict[str, Result | Exception] = {}
@@ -285,7 +328,8 @@ def measure_requests(requests: list[MeasureRequest], log: Callable[[str], None] 
             out[request.variant.id] = exc
     if subjects:  # one refresh's requests share its budget and --allow-busy
         out.update(measure_cpu_latencies(subjects, budget_s=requests[0].latency_budget_s,
-                                         allow_busy=requests[0].allow_busy, log=log))
+                                         allow_busy=requests[0].allow_busy, log=log,
+                                         progress=progress or requests[0].progress))
     return out
 
 

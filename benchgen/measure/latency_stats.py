@@ -61,6 +61,9 @@ class LatencyStats:
     runs: int
     median: float
     p90: float
+    #: the tail a deployer budgets for (LibreYOLO's Vision Analysis publishes p50/p95/p99): of every run
+    p95: float
+    p99: float
     mean: float
     std: float
     min: float
@@ -84,6 +87,7 @@ def summarize(samples: Sequence[float], confidence: float = 0.95) -> LatencyStat
         raise ValueError("no samples")
     low, high = median_ci(xs, confidence)
     return LatencyStats(runs=int(xs.size), median=float(np.median(xs)), p90=float(np.percentile(xs, 90)),
+                        p95=float(np.percentile(xs, 95)), p99=float(np.percentile(xs, 99)),
                         mean=float(xs.mean()), std=float(xs.std(ddof=1)) if xs.size > 1 else 0.0,
                         min=float(xs.min()), max=float(xs.max()), ci_low=low, ci_high=high, confidence=confidence)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import benchgen
+from benchgen import library_output
 from benchgen.atomic_files import reserve_temp_path
 from benchgen.decoders.resolve import pipeline_for
 from benchgen.errors import BenchgenError, CheckpointError
@@ -141,11 +142,13 @@ def exported_onnx(family: Family, variant: Variant, weights: Path | None, seed: 
     progress_note(f"exporting {variant.id} to ONNX ({source}); this takes 30-40 s, once per weights and model code")
     started = time.monotonic()
     try:
-        module.export_onnx(variant.id, tmp, weights=weights, seed=seed)
+        with library_output.to_log(f"export of {variant.id} ({source})") as captured:
+            module.export_onnx(variant.id, tmp, weights=weights, seed=seed)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    progress_note(f"exported {variant.id} in {time.monotonic() - started:.0f} s -> {path}")
+    said = captured.note()
+    progress_note(f"exported {variant.id} in {time.monotonic() - started:.0f} s -> {path}" + (f" ({said})" if said else ""))
     return path
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from benchgen.registry.schema import Family, Registry, Variant
 
@@ -23,3 +24,5 @@ class MeasureRequest:
     annotations: Path | None = None
     latency_budget_s: float = 20.0
     allow_busy: bool = False
+    #: told where timings done together stand (measure.rounds.RoundsProgress), for a progress line
+    progress: Callable[[Any], None] | None = None

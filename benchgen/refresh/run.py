@@ -13,6 +13,7 @@ because finished jobs are no longer stale.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import traceback
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from benchgen.errors import raise_terminated
 from benchgen.measure.request import MeasureRequest
 from benchgen.metrics import KINDS, resolve
 from benchgen.refresh.plan import Job
+from benchgen.refresh.progress_lines import JobLines, RoundsLines
 from benchgen.registry.schema import Registry
 from benchgen.results.history import Delta, result_delta
 from benchgen.results.index import Results, as_headers
@@ -43,6 +45,8 @@ class Options:
     annotations: Path | None = None
     seed: int = 0
     allow_busy: bool = False
+    #: where the rounds stand (refresh.progress_lines.RoundsLines): set by `execute`
+    progress: Callable[..., None] | None = None
 
 
 @dataclass
@@ -61,7 +65,8 @@ def request(job: Job, registry: Registry, options: Options) -> MeasureRequest:
     """The job as its measuring function takes it: objects, never an id to look up again."""
     return MeasureRequest(job.family, job.variant, job.backend, weights=job.weights, seed=options.seed,
                           registry=registry, images=options.images, annotations=options.annotations,
-                          latency_budget_s=options.latency_budget_s, allow_busy=options.allow_busy)
+                          latency_budget_s=options.latency_budget_s, allow_busy=options.allow_busy,
+                          progress=options.progress)
 
 
 def measure(job: Job, registry: Registry, options: Options) -> Result:
@@ -124,11 +129,12 @@ class Recorder:
         changes = [result_delta(metric, previous, result) for metric in result.metrics]
         return [c for c in changes if c is not None and c.regression]
 
-    def write(self, job: Job, result: Result | BaseException) -> None:
+    def write(self, job: Job, result: Result | BaseException, suffix: str = "") -> None:
         if isinstance(result, BaseException):
             result = failed_result(job, result)
             self.outcome.failed.append(result)
-            self.console.print(f"[red]failed[/red] {escape(job.label)}: {escape(result.error or '')}")
+            self.console.print(f"[red]failed[/red] {escape(job.label)}: {escape(result.error or '')}{suffix}",
+                               soft_wrap=not self.console.is_terminal)
         else:
             result = self.finish(job, result)
             for change in self.deltas(result):
@@ -141,9 +147,11 @@ class Recorder:
                 self.outcome.unstable.append(result)
                 why = "; ".join(unstable_reasons(result))
                 self.console.print(f"[yellow]unstable[/yellow] {escape(job.label)}: {summary} "
-                                   f"(not published: {escape(why)})")
+                                   f"(not published: {escape(why)}){suffix}",
+                                   soft_wrap=not self.console.is_terminal)
             else:
-                self.console.print(f"[green]ok[/green] {escape(job.label)}: {summary}")
+                self.console.print(f"[green]ok[/green] {escape(job.label)}: {summary}{suffix}",
+                                   soft_wrap=not self.console.is_terminal)
         self.outcome.written.append(write_result(result, self.results_dir))
 
 
@@ -202,21 +210,28 @@ def execute(jobs: list[Job], registry: Registry, results_dir: Path, previous: Re
     with sigterm_as_interrupt(), Progress(*columns, console=console, transient=False, auto_refresh=False) as progress:
         recorder = Recorder(results_dir, previous, outcome, progress.console)
         task = progress.add_task("refresh", total=len(jobs))
+        terminal = progress.console.is_terminal
+        lines = JobLines(len(one_by_one))
         for job in one_by_one:
             progress.update(task, description=f"measuring {job.label}", refresh=True)
             try:
                 result: Result | BaseException = measure_fn(job, registry, options)
             except Exception as exc:  # noqa: BLE001 - isolate any failure of one job from the others
                 result = exc
-            recorder.write(job, result)
+            recorder.write(job, result, "" if terminal else " " + escape(lines.finished()))
             progress.advance(task)
             progress.refresh()
         if latency_jobs:
-            def log(message: str) -> None:
-                progress.console.print(escape(message))
+            def log(message: str) -> None:  # one line each in a log, however narrow its default width
+                progress.console.print(escape(message), soft_wrap=not terminal)
 
             progress.update(task, description=f"timing {len(latency_jobs)} latencies together in interleaved rounds",
                             refresh=True)
+
+            def describe(text: str) -> None:
+                progress.update(task, description=text, refresh=True)
+
+            options = dataclasses.replace(options, progress=RoundsLines(log, terminal, describe))
             timed = latency_fn(latency_jobs, registry, options, log)
             timed = confirm_regressions(latency_jobs, timed, recorder, registry, options, log, latency_fn)
             for job in latency_jobs:

@@ -35,6 +35,7 @@ from benchgen.render.format import number, yaml_text
 from benchgen.render.generated_files import install, owned_files, staged
 from benchgen.render.notes import Notes
 from benchgen.render.page_text import PageEnvironment, plain_text, visible_data
+from benchgen.render.figure_tables import figure_tables
 from benchgen.render.page_tables import PageTable, SiteTables
 from benchgen.render.table_view import accuracy_summary, other_models_view
 from benchgen.results.index import Results, as_headers
@@ -196,7 +197,7 @@ class SiteRenderer:
             "compare.md.j2", 1, a=a, b=b, families=[a, b], notes=notes, overviews=self.overviews,
             use_cases=self.use_cases,
             tables=self._tables(views, notes), view_options=_view_options(views),
-            analysis=analysis, reported_analysis=reported_analysis,
+            figure_tables=figure_tables(views.tables), analysis=analysis, reported_analysis=reported_analysis,
             front=[pareto_front(default, basis.metric) for basis in latency_bases(default)],
             machine=default.machine,
         )
@@ -207,6 +208,7 @@ class SiteRenderer:
         history = self._history(family)
         tables = self._tables(views, notes)
         return self._render("family.md.j2", 1, family=family, notes=notes, tables=tables,
+                            figure_tables=figure_tables(views.tables),
                             other_rows=other_models_view(family.other_models, notes),
                             view_options=_view_options(views), history=history,
                             comparisons=[(a, b) for a, b in self.pairs() if family.id in (a.id, b.id)],

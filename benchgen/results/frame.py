@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchgen.metrics import METRICS
+from benchgen.metrics import FIGURES, METRICS
+from benchgen.results.figures import figure_values
 from benchgen.registry.schema import Registry
 from benchgen.results.schema import Result
 from benchgen.results.store import DEFAULT_RESULTS_DIR, load_results
 
-#: columns in the order the frame has them (the metric columns follow, one per METRICS entry)
+#: columns in the order the frame has them (the metric columns follow, one per METRICS entry, then
+#: one per FIGURES entry: p50/p95/p99, peak memory, the end-to-end split)
 COLUMNS = ("date", "machine", "machine_label", "family", "variant", "variant_name", "input_size", "kind", "status",
            "backend", "decoder", "benchgen_version", "git_commit", "cache_key", "error")
 
@@ -33,6 +35,7 @@ def result_rows(results: list[Result], registry: Registry | None = None) -> list
                "decoder": result.settings.get("decoder"), "benchgen_version": prov.benchgen_version,
                "git_commit": prov.git_commit, "cache_key": result.cache_key, "error": result.error}
         row.update({metric: result.metrics.get(metric) for metric in METRICS})
+        row.update(figure_values(result))
         rows.append(row)
     return rows
 
@@ -43,7 +46,9 @@ def load_frame(results_dir: Path | str | None = None, registry: Registry | None 
     Columns: date (UTC, tz-aware), machine, machine_label, family, variant, variant_name, input_size,
     kind, status, backend, decoder, benchgen_version, git_commit, cache_key, error, then one column
     per metric of benchgen.metrics.METRICS (mAP, the latencies, params, FLOPs; empty where the kind
-    does not measure it). Rows are oldest first. `registry` defaults to the built-in one plus
+    does not measure it), then one column per figure of benchgen.metrics.FIGURES (latency_cpu_p50_ms,
+    _p95_ms, _p99_ms, peak_memory_mib, preprocess_ms, inference_ms, postprocess_ms; empty where the
+    result lacks it: `benchgen list --json` says why). Rows are oldest first. `registry` defaults to the built-in one plus
     $BENCHGEN_REGISTRY; variants it does not know keep family/variant_name empty.
     """
     import os
@@ -56,6 +61,6 @@ def load_frame(results_dir: Path | str | None = None, registry: Registry | None 
         results_dir = os.environ.get("BENCHGEN_RESULTS", DEFAULT_RESULTS_DIR)
     registry = registry if registry is not None else load_registries()
     frame = pd.DataFrame(result_rows(load_results(Path(results_dir)), registry),
-                         columns=[*COLUMNS, *METRICS])
+                         columns=[*COLUMNS, *METRICS, *FIGURES])
     frame["date"] = pd.to_datetime(frame["date"], utc=True)
     return frame

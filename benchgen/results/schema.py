@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from benchgen.metrics import KINDS, METRICS, timed_metric
 
 #: 2: timing statistics in a typed `timing` block, and accuracy's detections key in its own field
-#: (schema-1 files are read as they are on disk: `Result._read_schema_1`)
-SCHEMA_VERSION = 2
+#: (schema-1 files are read as they are on disk: `Result._read_schema_1`);
+#: 3: p95/p99 in the timing statistics, the end-to-end split in a typed `stages` block and the
+#: session's peak memory in `memory` (schema-2 files are read as they are: `Result._read_schema_2`)
+SCHEMA_VERSION = 3
 
 #: how far a result's date may lie after this machine's clock: clocks of two machines disagree
 #: by seconds when synchronised, by hours with a wrong time zone; a year ahead is not skew
@@ -106,6 +109,12 @@ class TimingStats(BaseModel):
     runs: int = Field(ge=1)
     median: float = Field(description="the headline figure, ms")
     p90: float
+    p95: float | None = Field(default=None, description="95th percentile, ms (None: a schema-1/2 result whose "
+                              "samples were not stored)")
+    p99: float | None = None
+    tails_from: Literal["all runs", "stored samples"] | None = Field(
+        default=None, description="what p95/p99 were computed from: every timed run, or (results written before "
+        "schema 3) the stored samples, thinned evenly to at most 1,000, so a p99 of fewer runs than were timed")
     mean: float
     std: float
     min: float
@@ -113,6 +122,35 @@ class TimingStats(BaseModel):
     ci_low: float = Field(description="distribution-free confidence interval of the median (order statistics)")
     ci_high: float
     confidence: float = Field(gt=0, lt=1)
+
+
+class StageTimes(BaseModel):
+    """The end-to-end phase of a trained model on a real image: pre-processing, the network inside the
+    pipeline, and post-processing (decode and NMS), each timed on every run (latency_cpu.time_end_to_end)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    preprocess: TimingStats
+    inference: TimingStats = Field(description="the network's session.run inside the pipeline")
+    postprocess: TimingStats
+    end_to_end: TimingStats
+    stop_reason: str | None = None
+    probe_detections: int | None = Field(default=None, description="detections the last run kept")
+    contention: dict[str, Any] | None = Field(default=None, description="the phase's own load window and its "
+                                              "verdict (a busy one is recorded, not a status change)")
+
+
+class PeakMemory(BaseModel):
+    """Peak resident memory of one model's ONNX Runtime session, from a process of its own."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    peak_mb: float = Field(ge=0, description="high-water resident set of the process after session creation and "
+                           "the runs, minus the high-water mark before the session was created, MiB")
+    baseline_mb: float = Field(ge=0, description="high-water resident set before the session (Python, numpy, "
+                               "onnxruntime imported, the input built), MiB")
+    runs: int = Field(ge=1)
+    method: str
 
 
 class Calibration(BaseModel):
@@ -142,6 +180,16 @@ class Timing(BaseModel):
                                           "where the timing ran in rounds")
     calibration: Calibration | None = None
 
+    @model_validator(mode="after")
+    def _tails_of_older_results(self) -> "Timing":
+        """Results written before schema 3 kept no p95/p99 but their samples: the tails come from those
+        (thinned evenly over the whole timing, so the same runs in the same proportions), and say so."""
+        if self.stats.p95 is None and self.samples:
+            self.stats.p95 = float(f"{np.percentile(self.samples, 95):.6g}")
+            self.stats.p99 = float(f"{np.percentile(self.samples, 99):.6g}")
+            self.stats.tails_from = "stored samples"
+        return self
+
     @property
     def interval(self) -> tuple[float, float]:
         return self.stats.ci_low, self.stats.ci_high
@@ -157,7 +205,7 @@ class Result(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    schema_version: Literal[1, 2] = SCHEMA_VERSION
+    schema_version: Literal[1, 2, 3] = SCHEMA_VERSION
     variant: str
     kind: str = Field(description="what was measured: a kind of benchgen.metrics (accuracy, latency-cpu, "
                                   "latency-gpu, latency-torch-cuda, size, ...)")
@@ -181,6 +229,10 @@ class Result(BaseModel):
         "method 3 have none)")
     timing: Timing | None = Field(default=None, description="a latency's statistics, samples, round medians and "
                                   "calibration")
+    stages: StageTimes | None = Field(default=None, description="latency-cpu of a trained model: the end-to-end "
+                                      "split (pre-processing, inference, post-processing) on a real image")
+    memory: PeakMemory | None = Field(default=None, description="latency-cpu: peak resident memory of the model's "
+                                      "session, measured in a fresh process")
     cache_key: str | None = Field(default=None, description="hash of everything the result depends on (the "
                                   "refresh plan's key)")
     detections_key: str | None = Field(default=None, description="accuracy: key of the cached detections it scored")
@@ -214,6 +266,26 @@ class Result(BaseModel):
             timing["calibration"] = details.pop("calibration") or None
         data["timing"] = timing
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_schema_2(cls, data: Any) -> Any:
+        """A schema-1/2 CPU latency of a trained model kept its end-to-end split untyped in details
+        (`preprocess`, `network_in_pipeline`, `postprocess`, `end_to_end`: statistics dicts): they move
+        into `stages`. It touches only keys `_read_schema_1` leaves alone, so their order does not matter."""
+        if not isinstance(data, dict) or "stages" in data or not isinstance(data.get("details"), dict):
+            return data
+        details = data["details"]
+        legacy = {"preprocess": "preprocess", "inference": "network_in_pipeline", "postprocess": "postprocess",
+                  "end_to_end": "end_to_end"}
+        if not all(isinstance(details.get(old), dict) for old in legacy.values()):
+            return data
+        details = dict(details)
+        stages: dict[str, Any] = {new: details.pop(old) for new, old in legacy.items()}
+        stages["stop_reason"] = details.pop("end_to_end_stop_reason", None)
+        stages["probe_detections"] = details.pop("probe_detections", None)
+        stages["contention"] = details.pop("end_to_end_contention", None)
+        return {**data, "details": details, "stages": stages}
 
     @field_validator("kind")
     @classmethod

@@ -36,3 +36,20 @@ def test_asking_for_torch_cuda_without_cuda_is_an_error(monkeypatch, console):
     monkeypatch.setattr(torch_device, "nvidia_device_present", lambda: False)
     with pytest.raises(BackendUnavailable, match="torch-cuda needs an NVIDIA GPU"):
         available_backends(["torch-cuda"], console)
+
+
+def test_variants_skipped_for_one_reason_are_one_line():
+    from types import SimpleNamespace
+
+    from benchgen.cli.refresh import skipped_lines
+
+    def job(variant_id, reason, unavailable=True):
+        return SimpleNamespace(variant=SimpleNamespace(id=variant_id), reason=reason, unavailable=unavailable)
+
+    hint = "not measurable here: the ultralytics provider is not installed here; install it with `make x`"
+    jobs = [job(f"yolo11-{s}", hint) for s in "nsmlx" for _ in ("size", "latency-cpu")]
+    jobs += [job("tiny", "not measurable here: missing.onnx"), job("ok-one", "stale", unavailable=False)]
+    lines = skipped_lines(jobs)
+    assert lines == [f"skipping 5 variants (yolo11-n, yolo11-s, yolo11-m, yolo11-l, yolo11-x): {hint}",
+                     "skipping tiny: not measurable here: missing.onnx"]
+    assert sum(line.count("make x") for line in lines) == 1  # the install hint once

@@ -18,14 +18,13 @@ def test_stage_timings_are_consistent(tiny_model):
     runner = OrtRunner(tiny_model.onnx_path, threads=1)
     image = np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)
     stages = time_end_to_end(runner, YoloxPipeline(32), image, budget_s=0.4)
-    for name in ("end_to_end", "preprocess", "postprocess", "network_in_pipeline"):
-        stats = stages[name]
-        assert 0 < stats["min"] <= stats["median"] <= stats["p90"] <= stats["max"]
-        assert stats["ci_low"] <= stats["median"] <= stats["ci_high"]
-    assert stages["end_to_end"]["median"] >= stages["network_in_pipeline"]["median"]
-    parts = sum(stages[k]["median"] for k in ("preprocess", "network_in_pipeline", "postprocess"))
-    assert stages["end_to_end"]["median"] == pytest.approx(parts, rel=0.5)
-    assert stages["end_to_end_stop_reason"] in {"ci", "budget", "max-runs"} and stages["probe_detections"] > 0
+    for stats in (stages.end_to_end, stages.preprocess, stages.postprocess, stages.inference):
+        assert 0 < stats.min <= stats.median <= stats.p90 <= stats.p95 <= stats.p99 <= stats.max
+        assert stats.ci_low <= stats.median <= stats.ci_high and stats.tails_from is None
+    assert stages.end_to_end.median >= stages.inference.median
+    parts = stages.preprocess.median + stages.inference.median + stages.postprocess.median
+    assert stages.end_to_end.median == pytest.approx(parts, rel=0.5)
+    assert stages.stop_reason in {"ci", "budget", "max-runs"} and stages.probe_detections > 0
 
 
 def test_result_records_what_the_numbers_mean(tiny_model):
@@ -36,12 +35,24 @@ def test_result_records_what_the_numbers_mean(tiny_model):
     assert result.metrics["latency_cpu_ms"] == timing.stats.median
     assert timing.stats.runs == len(timing.samples) or len(timing.samples) == latency_cpu.MAX_STORED_SAMPLES
     assert timing.stats.ci_low <= timing.stats.median <= timing.stats.ci_high
-    assert result.details["latency_end_to_end_ms"] == result.details["end_to_end"]["median"]
-    for stage in ("end_to_end", "preprocess", "postprocess"):
-        assert {"median", "p90", "mean", "std", "runs"} <= set(result.details[stage])
+    assert timing.stats.median <= timing.stats.p95 <= timing.stats.p99 <= timing.stats.max
+    assert result.details["latency_end_to_end_ms"] == result.stages.end_to_end.median
+    assert "end_to_end" not in result.details and "preprocess" not in result.details  # typed in `stages` now
     # the end-to-end phase runs after the rounds, its own load window judged by the contention rule
-    assert result.details["end_to_end_contention"]["verdict"] == "quiet"
-    assert result.details["end_to_end_contention"]["window"]["wall_s"] > 0
+    assert result.stages.contention["verdict"] == "quiet"
+    assert result.stages.contention["window"]["wall_s"] > 0
+    # peak memory from a process of its own: a tiny model's session costs something, far from a GiB
+    assert 0 <= result.memory.peak_mb < 1024 and result.memory.baseline_mb > 10
+    assert "fresh process" in result.memory.method and "memory_skipped" not in result.details
+    settings, rounds = result.settings, result.details["rounds"]  # the target and why the timing stopped
+    assert settings["ci_target_rel"] == 0.01 and settings["ci_target"] == "±1% of the median at 95%"
+    assert settings["stop_reason"] in {"ci", "budget", "time-cap", "max-rounds"}
+    assert settings["stop_reason"] == rounds["stop_reason"] and settings["max_rounds"] == 10
+    assert 0 < rounds["timed_s"] <= settings["time_cap_s"] + 0.5
+    assert rounds["session_timed_s"] <= rounds["session_budget_s"] + 0.5
+    # the speed-up reference was read at both ends of every slot
+    assert all(len(slot["reference"]) == 2 for slot in result.details["contention"]["slots"])
+    assert result.details["contention"]["reference_normal"]["speedup"] > 1
     rounds = result.details["rounds"]
     assert 1 <= rounds["done"] <= rounds["planned"] == result.settings["rounds"]
     assert len(timing.round_medians_ms) == rounds["done"] == len(result.details["contention"]["slots"])
@@ -132,6 +143,6 @@ def test_exported_random_weight_models_skip_end_to_end(tmp_path, monkeypatch):
                                            tmp_path / "w.pth", None).trained
     result = measure_cpu_latency("damo-yolo-t", budget_s=0.2, threads=1, registry=registry)
     assert not called
-    assert "end_to_end" not in result.details and "latency_end_to_end_ms" not in result.details
+    assert result.stages is None and "latency_end_to_end_ms" not in result.details
     assert "random weights" in result.details["end_to_end_skipped"]
     assert result.settings["weights"] == "random (seed 0)"

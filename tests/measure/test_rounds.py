@@ -111,3 +111,14 @@ def test_rounds_that_disagree_are_not_converged():
 
     assert converged(timing([10.0, 10.05, 10.1]), rel_ci=0.01)
     assert not converged(timing([10.0, 10.5, 10.1]), rel_ci=0.01)  # each round tight, together not
+
+
+def test_progress_is_told_after_every_slot_and_every_round():
+    seen = []
+    run_rounds(_subjects([]), budget_s=0.0, monitor=QuietMonitor(), probe=None, rounds=2, rel_ci=0.0, rule=RULE,
+               log=lambda m: None, progress=seen.append)
+    slots = [p for p in seen if not p.round_done]
+    assert [(p.round, p.slots_done, p.slots_left) for p in slots] == [(1, 1, 5), (1, 2, 4), (1, 3, 3), (2, 4, 2),
+                                                                       (2, 5, 1), (2, 6, 0)]
+    assert [(p.round, p.slots_left) for p in seen if p.round_done] == [(1, 3), (2, 0)]
+    assert seen[-1].line().startswith("timing: round 2 of 2 done, 6 slots timed, 0 variant(s) still in the rotation")
