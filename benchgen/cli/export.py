@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
+from benchgen.atomic_files import reserve_temp_path
 from benchgen.cli.options import seed_number, writable_file
 from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.errors import BenchgenError
@@ -49,7 +51,12 @@ def _provider_export(args: argparse.Namespace, family, variant) -> int:
                             "families benchgen implements itself")
     writable_file(args.output, "--output")
     path, facts = provider_onnx(family, variant, args.seed)
-    shutil.copyfile(path, args.output)
+    tmp = reserve_temp_path(Path(args.output))  # its directory created; never half a file under the final name
+    try:
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, args.output)
+    finally:
+        tmp.unlink(missing_ok=True)
     package = " ".join(filter(None, [facts["provider"], (facts.get("versions") or {}).get(facts["provider"])]))
     print(f"wrote {args.output} ({variant.name}, built by {package} from {facts['config']}, fixed-seed random weights "
           f"(seed {args.seed}))")

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from benchgen.cli.options import budget_seconds, readable_dir, seed_number, writable_dir
+from benchgen.cli.options import budget_seconds, readable_dir, readable_file, seed_number, writable_dir
 from benchgen.cli.render import add_site_arguments, check_site_arguments, render
 from benchgen.cli.registry_args import registry_from_args
 from benchgen.locks import exclusive
@@ -29,6 +29,16 @@ def available_backends(requested: list[str] | None, console: Console) -> dict[st
         requested, lambda backend, why: console.print(f"skipping {backend}: {escape(why)}"))
 
 
+def check_inputs(args: argparse.Namespace) -> None:
+    """A given --weights-dir, --images or --annotations exists: one that does not would drop the mAP
+    jobs (or the checkpoints) without a word, even in a dry run."""
+    for option, path in (("--weights-dir", args.weights_dir), ("--images", args.images)):
+        if path is not None:
+            readable_dir(path, option)
+    if args.annotations is not None:
+        readable_file(args.annotations, "--annotations")
+
+
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     started = time.monotonic()
@@ -39,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         writable_dir(args.results, "--results")
         if not args.no_render:
             check_site_arguments(args)
+    check_inputs(args)
     registry = registry_from_args(args)
     # a second refresh waits, then plans from what the first wrote: nothing is measured twice
     with nullcontext() if args.dry_run else exclusive(args.results, "refresh"):

@@ -56,6 +56,11 @@ def find_weights(weights_dir: Path | None, variant: Variant) -> Path | None:
     if not variant.config:
         return None
     candidates = sorted(Path(weights_dir).glob(f"{variant.config}*.pth"))
+    if len(candidates) > 1:  # one of them may be a partial download: never pick one silently
+        rename = f", or name the right one {variant.checkpoint}" if variant.checkpoint else ""
+        raise BenchgenError(f"--weights-dir {weights_dir}: {len(candidates)} files match {variant.config}*.pth for "
+                            f"{variant.id} ({', '.join(p.name for p in candidates)}), and one may be a partial "
+                            f"download; keep only the complete checkpoint there{rename}")
     return candidates[0] if candidates else None
 
 
