@@ -29,7 +29,7 @@ from benchgen.errors import BenchgenError
 
 LOCK_NAME = ".benchgen.lock"
 #: what a lock file holds: nothing (just created) or the line its holder wrote
-_HOLDER_LINE = re.compile(r"benchgen [a-z-]+ \(pid \d+\)\n?")
+_HOLDER_LINE = re.compile(r"benchgen [^\n]{1,80} \(pid \d+\)\n?")
 #: a holder line is short; more is not a lock file of benchgen's
 _MAX_LOCK_BYTES = 200
 
