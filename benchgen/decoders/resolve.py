@@ -35,7 +35,14 @@ def _ultralytics_format(info: OnnxInfo) -> str:
     return "ultralytics"
 
 
+#: plugins already named in a warning: a command resolves `auto` more than once (registry load, measurement)
+_WARNED: set[str] = set()
+
+
 def _plugin_skipped(name: str, why: str) -> None:
+    if name in _WARNED:
+        return
+    _WARNED.add(name)
     print(f"benchgen: warning: decoder plugin {name!r} skipped by decoder auto: {why}; fix or uninstall that "
           "plugin, or set `decoder:` in the registry", file=sys.stderr, flush=True)
 

@@ -115,7 +115,8 @@ def _results(posts: list[Future], source: str) -> list[dict]:
 
 
 def run_images(runner: Runner, pipeline: Pipeline, dataset: CocoDataset, workers: int | None = None,
-               progress: bool = True, decode_warnings: list[str] | None = None, source: str = "the model") -> list[dict]:
+               progress: bool = True, decode_warnings: list[str] | None = None,
+               source: str = "the model") -> list[dict]:
     """Detections of every dataset image in COCO results format, in image-id order.
 
     Images that decoded but are incomplete are appended to `decode_warnings`. A network output

@@ -392,7 +392,8 @@ CASES = [
           "already that of x-vs-y and z", "rename one family id"], setup=_colliding_slugs),
     # tracebacks instead of one line
     Case("provider-facts-line-not-json", lambda p: ["export", "yolo11-n", "--output", str(p.tmp / "out" / "y.onnx")],
-         ["ultralytics export of yolo11n.yaml", "facts line", "is not valid JSON", "scripts/bootstrap.sh --ultralytics"],
+         ["ultralytics export of yolo11n.yaml", "facts line", "is not valid JSON",
+          "scripts/bootstrap.sh --ultralytics"],
          env=FAKE_PROVIDER_ENV, setup=_fake_ultralytics),
     Case("gfl-symbolic-shapes-bins-disagree", lambda p: ["eval", "mine-a", "--registry", str(p.tmp / "gfl-registry"),
                                                          *_coco(p), "--results", str(p.results), "--no-progress"],
@@ -519,6 +520,7 @@ def _raising_plugin(project: Project) -> None:
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: raising_benchgen_plugin\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text("[benchgen.decoders]\nraising = raising_benchgen_plugin:DECODER\n")
     project.monkeypatch.syspath_prepend(str(root))
+    project.monkeypatch.setattr("benchgen.decoders.resolve._WARNED", set())  # each plugin is named once a process
     get_decoder.cache_clear()
     five_line_registry(project.tmp / "auto-registry", build_tiny_yolox_onnx(project.tmp / "auto.onnx"), 32)
 
