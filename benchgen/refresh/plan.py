@@ -10,9 +10,9 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchgen.errors import BenchgenError
+from benchgen.errors import BenchgenError, DatasetError
 from benchgen.measure.coco_eval import engine_label
-from benchgen.measure.dataset import default_dataset_root
+from benchgen.measure.dataset import default_dataset_root, locate
 from benchgen.measure.backends import backend_fingerprint
 from benchgen.metrics import BACKENDS
 from benchgen.refresh.cache_key import cache_key, model_material
@@ -106,11 +106,20 @@ def select(registry: Registry, only: list[str] | None, all_variants: bool = Fals
 
 
 def dataset_extra(images: Path | None, annotations: Path | None) -> dict | None:
-    root = default_dataset_root()
-    images = images or root / "val2017"
-    annotations = annotations or root / "annotations" / "instances_val2017.json"
-    if not Path(annotations).is_file() or not Path(images).is_dir():
-        return None
+    """The dataset's part of an accuracy job's key; None (no accuracy job) only when the user named no
+    dataset and the default one is absent. A half given (--images alone) is completed as `eval` does;
+    one that cannot be is an error, never a silently dropped accuracy job."""
+    if images is None and annotations is None:
+        root = default_dataset_root()
+        images, annotations = root / "val2017", root / "annotations" / "instances_val2017.json"
+        if not Path(annotations).is_file() or not Path(images).is_dir():
+            return None
+    else:
+        images, annotations = locate(images, annotations)
+        if not Path(images).is_dir():
+            raise DatasetError(f"--images {images}: directory not found; give the directory of the annotated images")
+        if not Path(annotations).is_file():
+            raise DatasetError(f"--annotations {annotations}: file not found; give COCO's instances_*.json")
     from benchgen.measure.model_files import sha256_file
 
     # names and sizes, not the absolute path: the same dataset in another checkout is the same input
