@@ -12,9 +12,8 @@ the element type).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 from benchgen.decoders import AUTO, DECODERS, get_decoder, known_decoders, make_pipeline
 from benchgen.decoders.onnx_info import OnnxInfo, read_onnx_info

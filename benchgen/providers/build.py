@@ -52,13 +52,16 @@ def _progress(text: str) -> None:
     print(f"benchgen: {text}", file=sys.stderr, flush=True)
 
 
-def cached_export(family: Family, variant: Variant, seed: int = 0) -> tuple[Path, Path]:
-    """(ONNX file, facts file) where the export of these inputs is kept in the cache."""
-    spec, config, _, _ = build_of(family, variant)
-    material = provider_material(family, variant, seed)
+def _export_paths(spec: ProviderSpec, config: str, material: dict) -> tuple[Path, Path]:
     stem = Path(config).stem.replace(" ", "_")
     path = cache_root() / "onnx" / spec.name / f"{stem}-{_short_hash(material)}.onnx"
     return path, path.with_suffix(".json")
+
+
+def cached_export(family: Family, variant: Variant, seed: int = 0) -> tuple[Path, Path]:
+    """(ONNX file, facts file) where the export of these inputs is kept in the cache."""
+    spec, config, _, _ = build_of(family, variant)
+    return _export_paths(spec, config, provider_material(family, variant, seed))
 
 
 def _cached_facts(facts_path: Path) -> dict[str, Any] | None:
@@ -79,7 +82,7 @@ def provider_onnx(family: Family, variant: Variant, seed: int = 0) -> tuple[Path
     """(ONNX file, provenance facts), exported now only if no export of the same inputs is cached."""
     spec, config, options, export = build_of(family, variant)
     material = provider_material(family, variant, seed)
-    path, facts_path = cached_export(family, variant, seed)
+    path, facts_path = _export_paths(spec, config, material)
     if path.is_file() and facts_path.is_file():
         facts = _cached_facts(facts_path)
         if facts is not None:
