@@ -46,6 +46,8 @@ def _open(path: Path):
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise _refuse(path, "is a symbolic link") from None
+        if exc.errno == errno.EISDIR:
+            raise _refuse(path, "is a directory") from None
         raise
     info = os.fstat(fd)
     problem = ("is not a regular file" if not stat.S_ISREG(info.st_mode) else
