@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from benchgen import library_output
+from benchgen.atomic_files import reserve_temp_path
 from benchgen.cli.options import seed_number, writable_file
 from benchgen.cli.registry_args import add_registry_arguments, registry_from_args
 from benchgen.errors import BenchgenError
@@ -55,7 +57,12 @@ def _provider_export(args: argparse.Namespace, family, variant) -> int:
     writable_file(args.output, "--output")
     weights = args.weights or optional_variant_file(variant)
     path, facts = provider_onnx(family, variant, args.seed, weights)
-    shutil.copyfile(path, args.output)
+    tmp = reserve_temp_path(Path(args.output))  # its directory created; never half a file under the final name
+    try:
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, args.output)
+    finally:
+        tmp.unlink(missing_ok=True)
     package = " ".join(filter(None, [facts["provider"], (facts.get("versions") or {}).get(facts["provider"])]))
     what = f"weights {weights.name}" if weights else f"fixed-seed random weights (seed {args.seed})"
     print(f"wrote {args.output} ({variant.name}, built by {package} from {facts['config']}, {what})")

@@ -142,3 +142,12 @@ def readable_dir(path: Path, option: str, missing_ok: bool = False) -> Path:
     if not path.is_dir():
         raise BenchgenError(f"{option} {path}: is a file, not a directory; give a directory")
     return path
+
+
+def readable_file(path: Path, option: str) -> Path:
+    path = Path(path)
+    if path.is_dir():
+        raise BenchgenError(f"{option} {path}: is a directory, not a file; give the file")
+    if not path.is_file():
+        raise BenchgenError(f"{option} {path}: file not found; give an existing file")
+    return path

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from benchgen.cli.options import budget_seconds, readable_dir, seed_number, writable_dir
+from benchgen.cli.options import budget_seconds, readable_dir, readable_file, seed_number, writable_dir
 from benchgen.cli.render import add_site_arguments, check_site_arguments, render
 from benchgen.cli.fetch import add_mirror_argument
 from benchgen.cli.registry_args import registry_from_args
@@ -47,6 +47,16 @@ def skipped_lines(jobs) -> list[str]:
             if len(ids) > 1 else f"skipping {ids[0]}: {reason}" for reason, ids in by_reason.items()]
 
 
+def check_inputs(args: argparse.Namespace) -> None:
+    """A given --weights-dir, --images or --annotations exists: one that does not would drop the mAP
+    jobs (or the checkpoints) without a word, even in a dry run."""
+    for option, path in (("--weights-dir", args.weights_dir), ("--images", args.images)):
+        if path is not None:
+            readable_dir(path, option)
+    if args.annotations is not None:
+        readable_file(args.annotations, "--annotations")
+
+
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     started = time.monotonic()
@@ -57,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         writable_dir(args.results, "--results")
         if not args.no_render:
             check_site_arguments(args)
+    check_inputs(args)
     use_mirrors(args.mirror)
     if args.dataset and (args.images or args.annotations):
         raise BenchgenError("--dataset: give either --dataset ID or --images/--annotations, not both")
@@ -130,14 +141,13 @@ def _refresh(args: argparse.Namespace, registry, console: Console, started: floa
     return code
 
 
-def dataset_paths(args: argparse.Namespace, chosen) -> dict[str, Path | None]:
+def dataset_paths(args: argparse.Namespace, chosen) -> dict:
     """--images/--annotations, or the chosen --dataset's copy here (None where it is not here: no mAP)."""
     if chosen is None:
         return {"images": args.images, "annotations": args.annotations}
     root = local_dataset(chosen, mirrors())
-    if root is None:
-        missing = data_dir() / chosen.path  # not there: the plan finds no dataset and groups the skip
-        return {"images": missing / chosen.split, "annotations": missing / "annotations" / "missing.json"}
+    if root is None:  # not there: the plan finds no dataset and groups the skip
+        return {"images": None, "annotations": None, "dataset_here": False}
     return {"images": root / chosen.split, "annotations": root / "annotations" / f"instances_{chosen.split}.json"}
 
 

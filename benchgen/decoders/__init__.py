@@ -59,6 +59,9 @@ def make_pipeline(decoder: str, input_size: int, preprocess: dict | None = None,
     if unknown:
         raise BenchgenError(f"decoder {decoder!r} has no option {', '.join(unknown)}; "
                             f"its options: {', '.join(sorted(spec.options)) or 'none'}")
+    problem = spec.option_problem(options or {})
+    if problem:
+        raise BenchgenError(f"decoder_options: {problem}")
     try:
         return spec.build(spec.context(input_size, preprocess, class_map, options, info))
     except ValueError as exc:

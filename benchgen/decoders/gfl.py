@@ -52,6 +52,7 @@ from benchgen.decoders.base import INPUT_PIXELS, Decoded, DecoderPipeline, stand
 from benchgen.decoders.onnx_info import OnnxInfo
 from benchgen.decoders.preprocess import Convention, category_table
 from benchgen.decoders.spec import BuildContext, DecoderSpec
+from benchgen.errors import BenchgenError
 from benchgen.pipeline import ImageMeta
 from benchgen.postprocess.nms import batched_nms
 
@@ -72,6 +73,8 @@ FORMATS: dict[str, dict] = {
 #: options a registry may set; None (and "" / 0 for strides / num_classes) take the format's or the file's
 OPTIONS = {"format": "auto", "score_threshold": None, "nms_iou": None, "max_detections": None,
            "pre_nms_top_k": None, "cell_offset": None, "clip": None, "num_classes": 0, "strides": ""}
+OPTION_TYPES = {"score_threshold": float, "nms_iou": float, "max_detections": int, "pre_nms_top_k": int,
+                "cell_offset": float, "clip": bool}
 _POWERS_OF_TWO = tuple(2 ** k for k in range(1, 9))
 
 
@@ -220,7 +223,13 @@ def make_decode(settings: dict, input_size: int, names: Sequence[str]):
         shapes = tuple(a.shape for a in arrays)
         if shapes not in cache:
             labels = list(names) if len(names) == len(shapes) else [f"output {i}" for i in range(len(shapes))]
-            cache[shapes] = layout(shapes, labels, input_size, settings["num_classes"], strides)
+            try:
+                cache[shapes] = layout(shapes, labels, input_size, settings["num_classes"], strides)
+            except ValueError as exc:  # symbolic shapes: known only now, so checked only now
+                raise BenchgenError(f"decoder 'gfl': the outputs it returned at run time (shapes "
+                                    f"{', '.join(str(tuple(s)) for s in shapes)}) do not fit: {exc}; export the "
+                                    "model with fixed output shapes and one reg_max, or set `decoder:` to its "
+                                    "format") from None
         plan = cache[shapes]
         all_boxes, all_scores = [], []
         for level in plan.levels:
@@ -317,4 +326,4 @@ DECODER = DecoderSpec("gfl", "GFL distribution head (NanoDet, PP-PicoDet): per-s
                       "PicoDet's is RGB, /255, cubic stretch, ImageNet mean/std. Options left None take the "
                       "format's own (NanoDet: score > 0.05, top 1000 per level; PicoDet: > 0.025, 1000 per class; "
                       "both IoU 0.6, 100 boxes)",
-                      NANODET, build, OPTIONS, check, recognise)
+                      NANODET, build, OPTIONS, check, recognise, OPTION_TYPES)

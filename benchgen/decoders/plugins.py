@@ -28,5 +28,6 @@ def load_plugin(point: EntryPoint) -> DecoderSpec:
     loaded = load_entry_point(point, "decoder", DecoderSpec, "DECODER")
     if loaded.name != point.name:
         loaded = DecoderSpec(point.name, *(getattr(loaded, f) for f in
-                                           ("summary", "convention", "build", "options", "check", "recognise")))
+                                           ("summary", "convention", "build", "options", "check", "recognise",
+                                                            "option_types")))
     return loaded

@@ -12,9 +12,10 @@ the element type).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from benchgen.decoders import AUTO, all_decoders, get_decoder, known_decoders, make_pipeline
+from benchgen.decoders import AUTO, DECODERS, get_decoder, known_decoders, make_pipeline
 from benchgen.decoders.onnx_info import OnnxInfo, read_onnx_info
 from benchgen.errors import BenchgenError
 from benchgen.pipeline import Pipeline
@@ -33,11 +34,56 @@ def _ultralytics_format(info: OnnxInfo) -> str:
     return "ultralytics"
 
 
+#: plugins already named in a warning: a command resolves `auto` more than once (registry load, measurement)
+_WARNED: set[str] = set()
+
+
+def _plugin_skipped(name: str, why: str) -> None:
+    if name in _WARNED:
+        return
+    _WARNED.add(name)
+    print(f"benchgen: warning: decoder plugin {name!r} skipped by decoder auto: {why}; fix or uninstall that "
+          "plugin, or set `decoder:` in the registry", file=sys.stderr, flush=True)
+
+
+def _recognisers(info: OnnxInfo, input_size: int) -> list[str]:
+    """The decoders whose `recognise` accepts the file. A plugin is foreign code: one that fails to
+    import or raises in `recognise` is named and skipped, so it cannot break `auto` for every file;
+    a built-in that raises is benchgen's bug and propagates."""
+    found = []
+    for name in known_decoders():
+        plugin = name not in DECODERS
+        try:
+            spec = get_decoder(name)
+        except BenchgenError as exc:
+            if not plugin:
+                raise
+            _plugin_skipped(name, str(exc))
+            continue
+        if spec.recognise is None:
+            continue
+        if not plugin:
+            if spec.recognise(info, input_size):
+                found.append(name)
+            continue
+        try:
+            if spec.recognise(info, input_size):
+                found.append(name)
+        except Exception as exc:  # noqa: BLE001 - a plugin's fault, named, must not stop the others
+            from benchgen.decoders.plugins import plugin_entry_points
+            from benchgen.plugins import origin
+
+            point = plugin_entry_points().get(name)
+            source = origin(point) if point is not None else name
+            _plugin_skipped(name, f"{source} raised {type(exc).__name__} in recognise(): {exc}")
+    return found
+
+
 def detect_decoder(info: OnnxInfo, input_size: int, where: str = "") -> str:
     """The one decoder that fits the file, or a BenchgenError naming the candidates."""
     if info.ultralytics:
         return _ultralytics_format(info)
-    candidates = [spec.name for spec in all_decoders() if spec.recognise and spec.recognise(info, input_size)]
+    candidates = _recognisers(info, input_size)
     at = f" ({where})" if where else ""
     if len(candidates) == 1:
         return candidates[0]

@@ -64,7 +64,8 @@ def accuracy_of(family: Family, variant: Variant, images_dir: Path | None = None
                            "there is nothing to score (raise --max-images or use another dataset)")
     key, material = cache_key(model.onnx_sha256, model.pipeline, fingerprint, dataset)
     run = detect(lambda: make_runner(backend, model.onnx_path, input_size=model.variant.input_size),
-                 model.pipeline, dataset, key, material, use_cache=use_cache, workers=workers, progress=progress)
+                 model.pipeline, dataset, key, material, use_cache=use_cache, workers=workers, progress=progress,
+                 source=str(model.onnx_path))
     score = score_detections(dataset.coco, run.results, run.image_ids)
     # how far another draw of as many images could move the figure (benchgen.measure.bootstrap)
     interval = bootstrap_map(dataset.coco, run.results, run.image_ids)

@@ -222,12 +222,36 @@ def _read_annotations(path: Path) -> dict:
     for image in data["images"]:
         if not all(key in image for key in ("id", "file_name", "width", "height")):
             raise DatasetError(f"{path}: image entry {str(image)[:120]} lacks id, file_name, width or height")
+        if not all(_is_number(image[key]) and image[key] > 0 and float(image[key]).is_integer()
+                   for key in ("width", "height")):
+            raise DatasetError(f"{path}: image entry {str(image)[:120]} has a width or height that is not a whole "
+                               "number of pixels above 0; correct it")
     return data
 
 
 def quiet_coco(data: dict) -> COCO:
     """The scoring engine's COCO index of parsed annotation JSON, without progress prints on stdout."""
     return ground_truth_coco(data)
+
+
+def check_image_sizes(images: list[dict], files: dict[int, Path], annotations: Path) -> None:
+    """Every image's pixel size is the width and height its annotation gives, checked before anything is
+    scored: boxes are drawn in the annotation's coordinates, so another file under the same name (a
+    resized copy, a different image) scores silently wrong, not badly. Only headers are read."""
+    from PIL import Image
+
+    for image in images:
+        path = files[image["id"]]
+        try:
+            with Image.open(path) as opened:
+                size = opened.size
+        except Exception:  # noqa: BLE001 - an undecodable file is named when it is decoded
+            continue
+        given = (int(image["width"]), int(image["height"]))
+        if size != given:
+            raise DatasetError(f"{path}: is {size[0]}x{size[1]} pixels but {annotations.name} gives image id "
+                               f"{image['id']} width {given[0]} and height {given[1]}, and its boxes are in those "
+                               "coordinates; put the annotated image there, or correct its width and height")
 
 
 def load_dataset(images_dir: Path | None = None, annotations: Path | None = None,
@@ -248,6 +272,7 @@ def load_dataset(images_dir: Path | None = None, annotations: Path | None = None
         raise DatasetError(f"{images_dir}: {len(missing)} of {len(files)} images listed in {annotations.name} are "
                            f"missing ({shown}{', ...' if len(missing) > 3 else ''}); point --images at the directory "
                            "that holds them or re-download the dataset")
+    check_image_sizes(images, files, annotations)
     digest = hashlib.sha256(annotations.read_bytes())
     for image_id, path in files.items():
         digest.update(f"{image_id}:{path.name}:{path.stat().st_size};".encode())

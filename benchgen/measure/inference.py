@@ -29,6 +29,7 @@ from benchgen.measure.coco_eval import to_coco_results
 from benchgen.measure.dataset import CocoDataset
 from benchgen.measure.images import read_image
 from benchgen.measure.model_files import cache_root, short_hash
+from benchgen.errors import BenchgenError
 from benchgen.measure.runners import Runner
 from benchgen.pipeline import Pipeline
 from benchgen.results.store import atomic_write_text
@@ -93,11 +94,34 @@ def _postprocess(pipeline: Pipeline, image_id: int, outputs, meta) -> list[dict]
     return to_coco_results(image_id, pipeline.postprocess(outputs, meta))
 
 
+def non_finite(outputs) -> str | None:
+    """Which network output holds NaN or infinite values, and how many, or None."""
+    import numpy as np
+
+    for index, output in enumerate(outputs):
+        array = np.asarray(output)
+        if np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.complexfloating):
+            bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+            if bad:
+                return f"output {index} holds {bad} NaN or infinite value{'s' if bad != 1 else ''} of {array.size}"
+    return None
+
+
+def _results(posts: list[Future], source: str) -> list[dict]:
+    try:
+        return [row for future in posts for row in future.result()]
+    except BenchgenError as exc:  # a decoder's one line, found at run time: say which model it was
+        raise BenchgenError(f"{source}: {exc}") from None
+
+
 def run_images(runner: Runner, pipeline: Pipeline, dataset: CocoDataset, workers: int | None = None,
-               progress: bool = True, decode_warnings: list[str] | None = None) -> list[dict]:
+               progress: bool = True, decode_warnings: list[str] | None = None,
+               source: str = "the model") -> list[dict]:
     """Detections of every dataset image in COCO results format, in image-id order.
 
-    Images that decoded but are incomplete are appended to `decode_warnings`."""
+    Images that decoded but are incomplete are appended to `decode_warnings`. A network output
+    with NaN or infinite values stops the run (BenchgenError naming `source` and the image): no
+    detections can be read from it, and an mAP of 0.0 from it would be stored as a measurement."""
     workers = workers or max(2, min(4, os.cpu_count() or 2))
     pending: collections.deque[Future] = collections.deque()
     posts: list[Future] = []
@@ -119,9 +143,14 @@ def run_images(runner: Runner, pipeline: Pipeline, dataset: CocoDataset, workers
                 decode_warnings.append(warning)
             submit_next()
             outputs = runner.run(feeds)
+            problem = non_finite(outputs)
+            if problem:
+                raise BenchgenError(f"{source}: {problem} on image {dataset.files[image_id].name}; the weights or the "
+                                    "export are broken (NaN weights?), so nothing is measured: re-export the model "
+                                    "from a good checkpoint")
             posts.append(pool.submit(_postprocess, pipeline, image_id, outputs, meta))
             bar.advance(task)
-        return [row for future in posts for row in future.result()]
+        return _results(posts, source)
 
 
 def detections_dir(key: str) -> Path:
@@ -150,14 +179,16 @@ def write_cache(key: str, material: dict, results: list[dict], image_ids: list[i
 
 
 def detect(make_runner: Callable[[], Runner], pipeline: Pipeline, dataset: CocoDataset, key: str, material: dict,
-           use_cache: bool = True, workers: int | None = None, progress: bool = True) -> InferenceRun:
+           use_cache: bool = True, workers: int | None = None, progress: bool = True,
+           source: str = "the model") -> InferenceRun:
     """Cached detections when the key matches, else a fresh pass (the runner is built only then)."""
     if use_cache and (cached := read_cached(key)) is not None:
         return cached
     runner = make_runner()
     start = time.perf_counter()
     warnings: list[str] = []
-    results = run_images(runner, pipeline, dataset, workers=workers, progress=progress, decode_warnings=warnings)
+    results = run_images(runner, pipeline, dataset, workers=workers, progress=progress, decode_warnings=warnings,
+                         source=source)
     seconds = time.perf_counter() - start
     path = write_cache(key, material, results, dataset.image_ids, seconds, warnings)
     return InferenceRun(results, dataset.image_ids, seconds, False, path, key, warnings)

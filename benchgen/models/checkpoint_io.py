@@ -119,7 +119,19 @@ def check_compatible(model: nn.Module, state: Mapping[str, torch.Tensor], path: 
         raise CheckpointError(f"{path}: does not match this architecture ({hint}); " + "; ".join(problems))
 
 
+def check_finite(state: Mapping[str, torch.Tensor], path: str | os.PathLike) -> None:
+    """Weights that are NaN or infinite (a diverged run, a corrupt download) make a model that detects
+    nothing, and its mAP 0.0 would be stored as a measurement of the architecture."""
+    bad = [str(k) for k, v in state.items()
+           if (v.is_floating_point() or v.is_complex()) and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise CheckpointError(f"{path}: {len(bad)} of {len(state)} tensors hold NaN or infinite values "
+                              f"({listing(bad)}); a model with them detects nothing and its mAP is not a measurement: "
+                              "download the official checkpoint again")
+
+
 def load_strict(model: nn.Module, state: Mapping[str, torch.Tensor], path: str | os.PathLike, hint: str,
                 family: str | None = None) -> None:
     check_compatible(model, state, path, hint, family)
+    check_finite(state, path)
     model.load_state_dict(state, strict=True)

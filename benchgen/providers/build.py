@@ -65,17 +65,43 @@ def _progress(text: str) -> None:
     print(f"benchgen: {text}", file=sys.stderr, flush=True)
 
 
+def _export_paths(spec: ProviderSpec, config: str, material: dict) -> tuple[Path, Path]:
+    stem = Path(config).stem.replace(" ", "_")
+    path = cache_root() / "onnx" / spec.name / f"{stem}-{_short_hash(material)}.onnx"
+    return path, path.with_suffix(".json")
+
+
+def cached_export(family: Family, variant: Variant, seed: int = 0, weights: Path | None = None) -> tuple[Path, Path]:
+    """(ONNX file, facts file) where the export of these inputs is kept in the cache."""
+    spec, config, _, _ = build_of(family, variant)
+    return _export_paths(spec, config, provider_material(family, variant, seed, weights))
+
+
+def _cached_facts(facts_path: Path) -> dict[str, Any] | None:
+    """The facts kept beside a cached export; None (export again) where the file is not a complete JSON
+    object: a disk that filled up or a copy cut short must cost one export, not every run after it."""
+    try:
+        facts = json.loads(facts_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        _progress(f"cached export facts {facts_path} are unreadable ({type(exc).__name__}: {exc}); exporting again")
+        return None
+    if not isinstance(facts, dict) or "provider" not in facts:
+        _progress(f"cached export facts {facts_path} are not the facts of an export; exporting again")
+        return None
+    return facts
+
+
 def provider_onnx(family: Family, variant: Variant, seed: int = 0,
                   weights: Path | None = None) -> tuple[Path, dict[str, Any]]:
     """(ONNX file, provenance facts), exported now only if no export of the same inputs is cached.
     With `weights` (the release checkpoint), the provider builds the trained model from it."""
     spec, config, options, export = build_of(family, variant)
     material = provider_material(family, variant, seed, weights)
-    stem = Path(config).stem.replace(" ", "_")
-    path = cache_root() / "onnx" / spec.name / f"{stem}-{_short_hash(material)}.onnx"
-    facts_path = path.with_suffix(".json")
+    path, facts_path = _export_paths(spec, config, material)
     if path.is_file() and facts_path.is_file():
-        return path, json.loads(facts_path.read_text(encoding="utf-8"))
+        facts = _cached_facts(facts_path)
+        if facts is not None:
+            return path, facts
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = reserve_temp_path(path)
     what = f"weights {Path(weights).name}" if weights else f"fixed-seed weights, seed {seed}"
@@ -87,6 +113,9 @@ def provider_onnx(family: Family, variant: Variant, seed: int = 0,
                                              weights=weights))
         if not tmp.is_file() or tmp.stat().st_size == 0:
             raise BenchgenError(f"provider {spec.name!r} reported success exporting {config} but wrote no ONNX file")
+        if reported is not None and not isinstance(reported, dict):
+            raise BenchgenError(f"provider {spec.name!r} exported {config} but returned {type(reported).__name__} "
+                                "facts, not a dict; the provider must return its facts as a dict of JSON values")
         facts = {"provider": spec.name, "config": config, "options": options, "export": export,
                  "seed": None if weights else seed, "versions": material["versions"], **(reported or {})}
         if weights:

@@ -125,7 +125,18 @@ def export(request: ExportRequest) -> dict[str, Any]:
     marks = [line for line in done.stdout.splitlines() if line.startswith("BENCHGEN-FACTS ")]
     if not marks:
         raise BenchgenError(f"ultralytics export of {request.config} printed no facts line: {_tail(done.stdout)}")
-    return json.loads(marks[-1].removeprefix("BENCHGEN-FACTS "))
+    line = marks[-1].removeprefix("BENCHGEN-FACTS ")
+    try:
+        facts = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise BenchgenError(f"ultralytics export of {request.config}: the facts line of {python} {WORKER.name} is "
+                            f"not valid JSON ({exc}: {line[:80]!r}); reinstall the provider's environment with "
+                            f"`{INSTALL}`") from None
+    if not isinstance(facts, dict):
+        raise BenchgenError(f"ultralytics export of {request.config}: the facts line of {python} {WORKER.name} is "
+                            f"{type(facts).__name__}, not a JSON object; reinstall the provider's environment with "
+                            f"`{INSTALL}`")
+    return facts
 
 
 def weights_loader() -> str:

@@ -10,12 +10,12 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchgen.errors import BenchgenError
+from benchgen.errors import BenchgenError, DatasetError
 from benchgen.fetch.files import MissingFile
 from benchgen.fetch.registry_files import optional_variant_file
 from benchgen.registry.datasets import default_dataset
 from benchgen.measure.coco_eval import engine_label
-from benchgen.measure.dataset import default_dataset_root
+from benchgen.measure.dataset import default_dataset_root, locate
 from benchgen.measure.backends import backend_fingerprint
 from benchgen.metrics import BACKENDS
 from benchgen.refresh.cache_key import cache_key, model_material
@@ -61,6 +61,11 @@ def find_weights(weights_dir: Path | None, variant: Variant) -> Path | None:
     if not variant.config:
         return None
     candidates = sorted(Path(weights_dir).glob(f"{variant.config}*.pth"))
+    if len(candidates) > 1:  # one of them may be a partial download: never pick one silently
+        rename = f", or name the right one {variant.checkpoint}" if variant.checkpoint else ""
+        raise BenchgenError(f"--weights-dir {weights_dir}: {len(candidates)} files match {variant.config}*.pth for "
+                            f"{variant.id} ({', '.join(p.name for p in candidates)}), and one may be a partial "
+                            f"download; keep only the complete checkpoint there{rename}")
     return candidates[0] if candidates else None
 
 
@@ -106,11 +111,20 @@ def select(registry: Registry, only: list[str] | None, all_variants: bool = Fals
 
 
 def dataset_extra(images: Path | None, annotations: Path | None) -> dict | None:
-    root = default_dataset_root() if images is None or annotations is None else None
-    images = images or root / "val2017"
-    annotations = annotations or root / "annotations" / "instances_val2017.json"
-    if not Path(annotations).is_file() or not Path(images).is_dir():
-        return None
+    """The dataset's part of an accuracy job's key; None (no accuracy job) only when the user named no
+    dataset and the default one is absent. A half given (--images alone) is completed as `eval` does;
+    one that cannot be is an error, never a silently dropped accuracy job."""
+    if images is None and annotations is None:
+        root = default_dataset_root()
+        images, annotations = root / "val2017", root / "annotations" / "instances_val2017.json"
+        if not Path(annotations).is_file() or not Path(images).is_dir():
+            return None
+    else:
+        images, annotations = locate(images, annotations)
+        if not Path(images).is_dir():
+            raise DatasetError(f"--images {images}: directory not found; give the directory of the annotated images")
+        if not Path(annotations).is_file():
+            raise DatasetError(f"--annotations {annotations}: file not found; give COCO's instances_*.json")
     from benchgen.measure.model_files import sha256_file
 
     # names and sizes, not the absolute path: the same dataset in another checkout is the same input
@@ -122,10 +136,12 @@ def dataset_extra(images: Path | None, annotations: Path | None) -> dict | None:
 def plan(registry: Registry, results: Results, machines: dict[str, str], *, only: list[str] | None = None,
          all_variants: bool = False, backends: list[str], force: bool = False, weights_dir: Path | None = None, seed: int = 0,
          images: Path | None = None, annotations: Path | None = None,
-         dataset_label: str | None = None, report_missing_dataset: bool = False) -> list[Job]:
+         dataset_label: str | None = None, report_missing_dataset: bool = False,
+         dataset_here: bool = True) -> list[Job]:
     """`machines` maps backend -> machine id (GPU results belong to the GPU machine); `results` are
     results or their headers. With `report_missing_dataset`, accuracy that waits only for the dataset is
-    planned as unavailable jobs naming it (refresh groups them into its one line of what to fetch)."""
+    planned as unavailable jobs naming it (refresh groups them into its one line of what to fetch).
+    `dataset_here=False`: the dataset the user chose (--dataset) has no copy here yet."""
     headers = as_headers(results)
     fresh = {(h.machine_id, h.variant, h.kind, h.cache_key) for h in headers if h.status == "ok"}
     previous = {(h.machine_id, h.variant, h.kind) for h in headers}
@@ -133,14 +149,17 @@ def plan(registry: Registry, results: Results, machines: dict[str, str], *, only
     for h in headers:
         if h.status == "unstable":
             unstable.setdefault((h.machine_id, h.variant, h.kind, h.cache_key), []).append(h)
-    dataset = dataset_extra(images, annotations)
+    dataset = dataset_extra(images, annotations) if dataset_here else None
     jobs = []
     missing_dataset = dataset_label or f"--dataset {default_dataset().id}"
     for family, variant in select(registry, only, all_variants):
         provider_built = family.builds(variant) is not None
+        # an ambiguous --weights-dir is the user's error, not an input absent here: it stops the refresh
+        weights = None if provider_built else find_weights(weights_dir, variant)
         try:
             # a provider build uses its release checkpoint where it was fetched, else fixed-seed weights
-            weights = optional_variant_file(variant) if provider_built else find_weights(weights_dir, variant)
+            if provider_built:
+                weights = optional_variant_file(variant)
             model = model_material(family, variant, weights, seed)
         except BenchgenError as exc:
             # Not a failure of the model: its input is absent here, like TensorRT on a CPU machine.

@@ -62,5 +62,8 @@ def check_family_decoders(family: Family, source: Path) -> None:
             if unknown:
                 raise BenchgenError(f"decoder_options {', '.join(unknown)} of {where}: decoder {name!r} has no such "
                                     f"option; its options: {', '.join(sorted(spec.options)) or 'none'}")
+            problem = spec.option_problem(decoding["options"])
+            if problem:
+                raise BenchgenError(f"decoder_options of {where}: {problem}")
         except BenchgenError as exc:
             raise RegistryError(f"{source}: {exc}") from None

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from benchgen.errors import RegistryError
 from benchgen.registry.decoder_check import check_family_decoders
 from benchgen.registry.provider_check import check_family_builds
-from benchgen.registry.schema import Family, Registry
+from benchgen.registry.schema import Family, Registry, pair_slug, slug_collision
 from benchgen.schema_errors import one_line
 
 DEFAULT_REGISTRY_DIR = Path(__file__).parent / "data"
@@ -125,4 +125,11 @@ def load_registry(directory: Path | list[Path] | None = None) -> Registry:
         check_family_builds(family, path)
         families.append(family)
         sources[family.id] = str(path)
+    collision = slug_collision(families)
+    if collision:
+        (a, b), (c, d) = collision
+        raise RegistryError(f"{sources[d.id]}: families {c.id} and {d.id} would get the compare page "
+                            f"compare/{pair_slug(c, d)}.md, which is already that of {a.id} and {b.id} "
+                            f"({sources[a.id]}, {sources[b.id]}); rename one family id so that no two pairs join "
+                            "into the same '<id>-vs-<id>' page name")
     return Registry(families=families, sources=sources)

@@ -354,6 +354,25 @@ class Family(_Decoding):
                 "options": {**self.decoder_options, **variant.decoder_options}}
 
 
+def pair_slug(a: Family, b: Family) -> str:
+    """The compare page of two families, compare/<slug>.md: ids may hold "-vs-", so two pairs can
+    join into the same slug; the registry refuses those (`slug_collision`)."""
+    return f"{a.id}-vs-{b.id}"
+
+
+def slug_collision(families: list[Family]) -> tuple[tuple[Family, Family], tuple[Family, Family]] | None:
+    """Two pairs of the site's compare pages (every pair, in registry order) whose slugs are the same."""
+    import itertools
+
+    seen: dict[str, tuple[Family, Family]] = {}
+    for pair in itertools.combinations(families, 2):
+        slug = pair_slug(*pair)
+        if slug in seen:
+            return seen[slug], pair
+        seen[slug] = pair
+    return None
+
+
 class Registry(BaseModel):
     """All families, in file-name order, with a lookup by variant id."""
 

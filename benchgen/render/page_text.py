@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 from collections.abc import Iterable
 
 import jinja2
@@ -73,6 +74,28 @@ def plain_text(value: object) -> str:
     return visible_text(html.unescape(str(value)) if isinstance(value, Markup) else str(value))
 
 
+#: what starts a Markdown block at the start of a line once `page_text` has escaped the rest: an
+#: admonition (`!!!`, `???`), a list item (`-`, `+`, `1.`, `1)`), a setext underline or rule (`=`, `-`),
+#: a definition (`:`)
+_BLOCK_START = re.compile(r"\d+(?=[.)])|[!?+=:~.-]")
+
+
+def prose(value: object) -> Markup:
+    """Registry prose (a description, a list item) as one paragraph of inert text: line breaks, and the
+    indentation and blank lines they carry, become single spaces, and a first character that would
+    start a block (an admonition, a list, a heading's underline) is written as a character reference.
+    Descriptions are data from pull requests; none may add a warning box or a heading to a page."""
+    text = " ".join(str(page_text(value)).split())
+    match = _BLOCK_START.match(text)
+    if match:
+        end = match.end()
+        if match.group().isdigit():  # the list's "." or ")" after the number
+            text = f"{text[:end]}&#{ord(text[end])};{text[end + 1:]}"
+        else:
+            text = f"&#{ord(text[0])};{text[1:]}"
+    return Markup(text)
+
+
 @jinja2.pass_environment
 def _join(env: jinja2.Environment, value: Iterable, d: str = "", attribute: str | None = None) -> Markup:
     if attribute is not None:
@@ -93,6 +116,7 @@ class PageEnvironment(jinja2.Environment):
         for name in _UNSAFE_FILTERS:
             del self.filters[name]
         self.filters["join"] = _join
+        self.filters["prose"] = prose
 
     def getattr(self, obj, attribute):
         return _escaped(super().getattr(obj, attribute))

@@ -13,6 +13,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import re
 import signal
 import shutil
 import tempfile
@@ -28,7 +29,7 @@ from benchgen.locks import exclusive
 from benchgen.paths import DEFAULT_DOCS, DEFAULT_TEMPLATES, PROJECT_ROOT
 from benchgen.registry.discrepancies import registry_discrepancies
 from benchgen.metrics import KINDS, METRICS, reported_metrics, source_tolerance_text
-from benchgen.registry.schema import Family, Registry
+from benchgen.registry.schema import Family, Registry, pair_slug
 from benchgen.render.analysis import analyse_pair, latency_bases, pareto_front
 from benchgen.render.chart_data import chart_data, chart_data_script
 from benchgen.render.format import number, yaml_text
@@ -56,10 +57,6 @@ VENDOR_FILES = {
 
 #: templates rendered to an index.md (the site's and a folder's), so served at the folder's URL
 INDEX_TEMPLATES = ("index.md.j2", "comparisons.md.j2")
-
-
-def pair_slug(a: Family, b: Family) -> str:
-    return f"{a.id}-vs-{b.id}"
 
 
 @dataclass
@@ -380,8 +377,30 @@ def render_site(registry: Registry, results: Results, docs: Path = DEFAULT_DOCS,
         return _render_into(renderer, docs, node_modules, owned_files(docs, GENERATED, VENDOR_FILES))
 
 
+#: the staging directories of `_render_into` (tempfile.mkdtemp's 8 random characters after the prefix)
+STAGING_PREFIX = ".render-"
+_STAGING_NAME = re.compile(r"\.render-[a-z0-9_]{8}")
+
+
+def remove_dead_staging(docs: Path) -> list[Path]:
+    """Delete the staging directories of renders that were killed (SIGKILL leaves hundreds of partial
+    pages). Called under the docs lock, where no other render can be staging: every one is dead.
+    A link of that name is removed as a link, never followed."""
+    removed = []
+    for path in sorted(docs.iterdir()):
+        if not _STAGING_NAME.fullmatch(path.name):
+            continue
+        if path.is_symlink() or not path.is_dir():
+            path.unlink()
+        else:
+            shutil.rmtree(path)
+        removed.append(path)
+    return removed
+
+
 def _render_into(renderer: SiteRenderer, docs: Path, node_modules: Path | None, owned: set[str]) -> list[Path]:
-    staging = Path(tempfile.mkdtemp(prefix=".render-", dir=docs))
+    remove_dead_staging(docs)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=docs))
     try:
         renderer.write(staging, render_workers())
         copy_vendor(staging / "assets/vendor", node_modules)

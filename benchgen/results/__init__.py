@@ -10,5 +10,13 @@ def load_frame(results_dir=None, registry=None):
 
     return _load_frame(results_dir, registry)
 
+
+def visible_frame(frame):
+    """`frame` with every string through the pages' visible-text rule; see benchgen.results.frame.visible_frame."""
+    from benchgen.results.frame import visible_frame as _visible_frame
+
+    return _visible_frame(frame)
+
+
 __all__ = ["DEFAULT_RESULTS_DIR", "Machine", "Provenance", "Result", "Timing", "load_frame", "load_results",
-           "result_json_schema", "write_result"]
+           "result_json_schema", "visible_frame", "write_result"]

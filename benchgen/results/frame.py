@@ -64,3 +64,24 @@ def load_frame(results_dir: Path | str | None = None, registry: Registry | None 
                          columns=[*COLUMNS, *METRICS, *FIGURES])
     frame["date"] = pd.to_datetime(frame["date"], utc=True)
     return frame
+
+
+def visible_frame(frame):
+    """`frame` as a page may show it: every string cell through the pages' visible-text rule
+    (benchgen.visible_text), so a bidi control or zero-width character in a variant or machine id of a
+    result file (which arrives from other machines and pull requests) cannot reorder or disguise the
+    table the site's notebook prints. The numbers are unchanged; `load_frame` keeps the raw text."""
+    from benchgen.visible_text import visible_text
+
+    def clean(value):
+        return visible_text(value) if isinstance(value, str) else value
+
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    shown = frame.copy()
+    for column in shown.columns:
+        if is_object_dtype(shown[column]) or is_string_dtype(shown[column]):  # pandas 3 infers a str dtype
+            shown[column] = shown[column].map(clean)
+    shown.columns = [clean(c) for c in shown.columns]
+    shown.index = shown.index.map(clean)
+    return shown

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing_extensions import TypedDict
 
 from benchgen.metrics import KINDS, METRICS, timed_metric
 
@@ -200,6 +201,40 @@ class Timing(BaseModel):
         return min(low, value, *self.round_medians_ms), max(high, value, *self.round_medians_ms)
 
 
+class ContentionDetails(TypedDict, total=False):
+    """details.contention: the load evidence of a timing (more keys are kept as they are)."""
+
+    __pydantic_config__ = ConfigDict(extra="allow", strict=True)  # type: ignore[misc]
+    reasons: list[str]
+    verdict: str
+    allow_busy: bool
+
+
+class Details(TypedDict, total=False):
+    """The details benchgen reads back (pages, CLI summaries), typed: a result file from another machine or
+    a pull request with a string where an object belongs must fail validation naming the field, not break
+    a render halfway. Any other key is kept as it is; strict, so "12" is not a number."""
+
+    __pydantic_config__ = ConfigDict(extra="allow", strict=True)  # type: ignore[misc]
+    contention: ContentionDetails
+    unstable_reason: str
+    rounds: dict[str, Any]
+    end_to_end: dict[str, Any] | None
+    end_to_end_skipped: str
+    confirmation: dict[str, Any]
+    coco: dict[str, float]
+    coco_summary: list[str]
+    images: int
+    detections: int
+    detections_file: str
+    from_cache: bool
+    decode_warnings: int
+    decode_warning_images: list[str]
+    images_per_second: float
+    inference_seconds: float
+    traceback: list[str]
+
+
 class Result(BaseModel):
     """One measurement, or the record of its failure."""
 
@@ -215,7 +250,7 @@ class Result(BaseModel):
         description="headline values in page units: map50_95 in AP percent (0-100), latencies in ms, "
         "params_m in millions, flops_g in GFLOPs (2 x multiply-accumulates)",
     )
-    details: dict[str, Any] = Field(
+    details: Details = Field(
         default_factory=dict,
         description="everything else behind the headline: the 12 COCOeval stats, contention evidence, per-stage "
         "times",
@@ -252,7 +287,11 @@ class Result(BaseModel):
         if "measure_cache_key" in details and "detections_key" not in data:
             data["detections_key"] = details.pop("measure_cache_key")
         metric = timed_metric(str(data.get("kind")))
-        stats = details.get(metric.legacy_details) if metric is not None and metric.legacy_details else None
+        legacy = metric.legacy_details if metric is not None else None
+        stats = details.get(legacy) if legacy else None
+        if legacy in details and not isinstance(stats, dict):
+            raise ValueError(f"details.{legacy}: a schema-1 {data.get('kind')} result keeps its timing statistics "
+                             f"here as an object, not {type(stats).__name__}")
         if not isinstance(stats, dict):
             return data
         stats = dict(details.pop(metric.legacy_details))

@@ -1,20 +1,30 @@
 """Every bad input a user can give ends in exit code 2 and one line naming what is at fault, with
-nothing partial written and no expensive work started. One row per case of issues 12 and 23."""
+nothing partial written and no expensive work started. One row per case of issues 12, 23 and 30.
+
+Some faults of issue 30 are not errors of the user's command but are handled in its stead (a dead
+render's staging folders removed, a corrupt cache entry rebuilt, a broken plugin skipped, hostile
+text made inert): those are the rows of HANDLED, each with the outcome it must have."""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pytest
 import torch
+import yaml
 
 from benchgen.cli import main
 from benchgen.results.provenance import current_machine
 from benchgen.results.schema import SCHEMA_VERSION
-from tests.conftest import make_result, two_family_docs, write_registry
+from tests.conftest import family_doc, make_result, two_family_docs, variant_doc, write_registry
+from tests.decoders.builders import constant_onnx, five_line_registry
 from tests.measure.builders import (build_huge_png, build_synthetic_coco, build_tiny_yolox_onnx,
                                     write_tiny_registry)
 
@@ -30,6 +40,7 @@ class Project:
     tiny_registry: Path  # one bring-your-own tiny ONNX variant, "tiny-yolox"
     results: Path
     docs: Path
+    monkeypatch: pytest.MonkeyPatch | None = None  # for a row that installs a plugin
 
     def site(self, *extra: str, registry: Path | None = None) -> list[str]:
         return ["--registry", str(registry or self.registry), "--results", str(self.results),
@@ -113,6 +124,136 @@ def _batch_8_model(project: Project) -> None:
 def _coco(p: Project) -> list[str]:
     return ["--images", str(p.tmp / "coco" / "val2017"), "--annotations",
             str(p.tmp / "coco" / "annotations" / "instances_val2017.json")]
+
+# issue 30
+
+
+def _nan_checkpoint(project: Project) -> None:
+    """A DAMO-YOLO-T state dict of the right keys and shapes, every weight NaN (a diverged run)."""
+    from benchgen.models.damoyolo import build_model
+
+    state = {k: (v.fill_(float("nan")) if v.is_floating_point() else v)
+             for k, v in build_model("damo-yolo-t").state_dict().items()}
+    torch.save({"model": state}, project.tmp / "nan.pth")
+
+
+def _nan_output_model(project: Project) -> None:
+    """A YOLOX-shaped bring-your-own export whose every output is NaN."""
+    rows = sum((32 // s) ** 2 for s in (8, 16, 32))
+    path = constant_onnx(project.tmp / "nan.onnx", {"output": np.full((1, rows, 85), np.nan, np.float32)}, 32)
+    write_tiny_registry(project.tmp / "nan-registry", path, variant_id="nan-yolox")
+    build_synthetic_coco(project.tmp / "coco")
+
+
+def _resized_image(project: Project) -> None:
+    """The annotation says one size, the file under its name has another (a resized copy)."""
+    build_synthetic_coco(project.tmp / "coco")
+    path = project.tmp / "coco" / "annotations" / "instances_val2017.json"
+    data = json.loads(path.read_text())
+    data["images"][1]["width"] += 40
+    path.write_text(json.dumps(data))
+
+
+def _two_checkpoints(project: Project) -> None:
+    weights = project.tmp / "weights"
+    weights.mkdir()
+    (weights / "damoyolo_tinynasL20_T.pth").write_bytes(b"complete")
+    (weights / "damoyolo_tinynasL20_T.pth.part.pth").write_bytes(b"partial")
+
+
+def _lock_link(tree: Callable[[Project], Path]) -> Callable[[Project], None]:
+    def setup(project: Project) -> None:
+        (project.tmp / "precious.txt").write_text("a user's file\n")
+        tree(project).mkdir(parents=True, exist_ok=True)
+        (tree(project) / ".benchgen.lock").symlink_to(project.tmp / "precious.txt")
+    return setup
+
+
+def _users_lock_file(project: Project) -> None:
+    project.docs.mkdir()
+    (project.docs / ".benchgen.lock").write_text("my notes on locking, keep them\n")
+
+
+def _colliding_slugs(project: Project) -> None:
+    """x-vs-y + z and x + y-vs-z both join into compare/x-vs-y-vs-z.md."""
+    docs = [family_doc(fid, fid.upper(), [variant_doc(f"{fid}-s", "s", 40.0, 2.0, 10.0)])
+            for fid in ("x-vs-y", "x", "y-vs-z", "z")]
+    write_registry(project.registry, docs)
+
+
+#: a stand-in for the ultralytics provider's venv: its interpreter writes the file it is asked for
+#: and prints the facts line given in FAKE_FACTS (benchgen.providers.ultralytics runs it); it logs
+#: each call in the cache directory
+FAKE_PYTHON = """#!{python}
+import json, os, sys
+request = json.loads(sys.argv[-1])
+open(request["output"], "wb").write(b"not really onnx")
+with open(os.path.join(os.environ["BENCHGEN_CACHE_DIR"], "fake-ultralytics-calls"), "a") as calls:
+    calls.write(request["config"] + "\\n")
+print("BENCHGEN-FACTS " + os.environ["FAKE_FACTS"])
+"""
+
+
+def _fake_ultralytics(project: Project) -> None:
+    venv = project.tmp / "uvenv"
+    dist = venv / "lib" / "python3.11" / "site-packages" / "ultralytics-8.4.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ultralytics\nVersion: 8.4.0\n")
+    python = venv / "bin" / "python"
+    python.parent.mkdir()
+    python.write_text(FAKE_PYTHON.format(python=sys.executable))
+    python.chmod(0o755)
+
+
+FAKE_PROVIDER_ENV = {"BENCHGEN_ULTRALYTICS_PYTHON": "{tmp}/uvenv/bin/python", "FAKE_FACTS": '{"opset": 17'}
+
+
+def _truncated_facts_cache(project: Project) -> None:
+    """An export in the cache whose facts file was cut short (a full disk, a copy interrupted)."""
+    from benchgen.providers.build import cached_export
+    from benchgen.registry import load_registry
+
+    _fake_ultralytics(project)
+    family, variant = load_registry().variant("yolo11-n")
+    onnx_path, facts_path = cached_export(family, variant, 0)
+    onnx_path.parent.mkdir(parents=True)
+    onnx_path.write_bytes(b"an earlier export")
+    facts_path.write_text('{"provider": "ultralytics", "conf')
+
+
+def _gfl_symbolic_bins(project: Project) -> None:
+    """A gfl export with symbolic output shapes whose box maps disagree on the bin count (8 and 7)."""
+    outputs = {"cls_8": np.zeros((1, 64, 80), np.float32), "reg_8": np.zeros((1, 64, 32), np.float32),
+               "cls_16": np.zeros((1, 16, 80), np.float32), "reg_16": np.zeros((1, 16, 28), np.float32)}
+    path = constant_onnx(project.tmp / "gfl.onnx", outputs, 64)
+    import onnx
+
+    model = onnx.load(str(path))
+    for output in model.graph.output:
+        for dim in output.type.tensor_type.shape.dim[1:]:
+            dim.Clear()
+            dim.dim_param = f"{output.name}_dim"
+    onnx.save(model, str(path))
+    five_line_registry(project.tmp / "gfl-registry", path, 64, decoder="gfl", decoder_options={"format": "nanodet"})
+    build_synthetic_coco(project.tmp / "coco")
+
+
+def _string_option(project: Project) -> None:
+    rows = sum((32 // s) ** 2 for s in (8, 16, 32))
+    path = constant_onnx(project.tmp / "opt.onnx", {"output": np.zeros((1, rows, 85), np.float32)}, 32)
+    five_line_registry(project.tmp / "opt-registry", path, 32, decoder="yolox",
+                       decoder_options={"score_threshold": "0.5"})
+
+
+def _schema_1_result(kind: str, details: dict, status: str = "ok", metrics: dict | None = None):
+    def setup(project: Project) -> None:
+        doc = make_result("alpha-s", kind, metrics or {}, status="ok").model_dump(mode="json")
+        doc.update(schema_version=1, status=status, details=details, metrics=metrics or {})
+        doc.pop("timing", None)
+        path = project.results / "cpu-test-2c" / "alpha-s" / kind / "20260101T000000000000Z.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc))
+    return setup
 
 
 CASES = [
@@ -213,6 +354,66 @@ CASES = [
     Case("registry-unknown-key", lambda p: ["render", *p.site()],
          ["alpha.yaml: licence_typo: unknown key", "remove it or correct its spelling", "license"],
          setup=_bad_registry(lambda b: b + b"licence_typo: MIT\n")),
+    # issue 30: a wrong figure recorded as a measurement
+    Case("checkpoint-nan-weights", lambda p: ["export", "damo-yolo-t", "--weights", str(p.tmp / "nan.pth"),
+                                              "--output", str(p.tmp / "out" / "damo.onnx")],
+         ["nan.pth", "tensors hold NaN or infinite values", "download the official checkpoint again"],
+         setup=_nan_checkpoint),
+    Case("onnx-outputs-nan", lambda p: ["eval", "nan-yolox", "--registry", str(p.tmp / "nan-registry"), *_coco(p),
+                                        "--results", str(p.results), "--no-progress"],
+         ["nan.onnx: output 0 holds", "NaN or infinite values", "on image 000000001000.jpg", "nothing is measured"],
+         setup=_nan_output_model),
+    Case("image-size-not-its-annotation", lambda p: ["eval", "tiny-yolox", "--registry", str(p.tiny_registry),
+                                                     *_coco(p), "--results", str(p.results), "--no-progress"],
+         ["000000001007.jpg: is", "instances_val2017.json gives image id 1007 width", "correct its width and height"],
+         setup=_resized_image),
+    # silent fallbacks
+    Case("refresh-weights-dir-missing", lambda p: ["refresh", *p.site(), "--dry-run", "--weights-dir",
+                                                   str(p.tmp / "no-weights")],
+         ["--weights-dir", "no-weights: directory not found"], no_measure=True),
+    Case("refresh-images-missing", lambda p: ["refresh", *p.site(), "--dry-run", "--images", str(p.tmp / "no-images")],
+         ["--images", "no-images: directory not found"], no_measure=True),
+    Case("refresh-images-without-their-annotations", lambda p: ["refresh", *p.site(), "--dry-run", "--images",
+                                                                str(p.tmp / "lonely")],
+         ["lonely: found no annotation file for these images", "pass --annotations FILE"],
+         setup=lambda p: (p.tmp / "lonely").mkdir(), no_measure=True),
+    Case("refresh-weights-dir-two-candidates", lambda p: ["refresh", *p.site(), "--dry-run", "--only", "damo-yolo-t",
+                                                          "--weights-dir", str(p.tmp / "weights")],
+         ["--weights-dir", "2 files match damoyolo_tinynasL20_T*.pth for damo-yolo-t",
+          "damoyolo_tinynasL20_T.pth, damoyolo_tinynasL20_T.pth.part.pth", "keep only the complete checkpoint"],
+         setup=_two_checkpoints, no_measure=True),
+    # a user's files overwritten
+    Case("docs-lock-is-a-symlink", lambda p: ["render", *p.site()],
+         [".benchgen.lock: is a symbolic link, not a lock file benchgen made", "move it out of"],
+         setup=_lock_link(lambda p: p.docs)),
+    Case("results-lock-is-a-symlink", lambda p: ["refresh", *p.site(registry=p.tiny_registry)],
+         ["results/.benchgen.lock: is a symbolic link"], setup=_lock_link(lambda p: p.results), no_measure=True),
+    Case("docs-lock-is-a-users-file", lambda p: ["render", *p.site()],
+         ["docs/.benchgen.lock: holds text other than a benchgen holder line", "move it out of"],
+         setup=_users_lock_file),
+    Case("compare-page-slug-collision", lambda p: ["render", *p.site()],
+         ["z.yaml: families x and y-vs-z would get the compare page compare/x-vs-y-vs-z.md",
+          "already that of x-vs-y and z", "rename one family id"], setup=_colliding_slugs),
+    # tracebacks instead of one line
+    Case("provider-facts-line-not-json", lambda p: ["export", "yolo11-n", "--output", str(p.tmp / "out" / "y.onnx")],
+         ["ultralytics export of yolo11n.yaml", "facts line", "is not valid JSON",
+          "scripts/bootstrap.sh --ultralytics"],
+         env=FAKE_PROVIDER_ENV, setup=_fake_ultralytics),
+    Case("gfl-symbolic-shapes-bins-disagree", lambda p: ["eval", "mine-a", "--registry", str(p.tmp / "gfl-registry"),
+                                                         *_coco(p), "--results", str(p.results), "--no-progress"],
+         ["gfl.onnx: decoder 'gfl'", "disagree on the bin count ([7, 8])", "export the model with fixed output shapes"],
+         setup=_gfl_symbolic_bins),
+    Case("decoder-option-string-for-a-number", lambda p: ["size", "mine-a", "--registry", str(p.tmp / "opt-registry"),
+                                                          "--results", str(p.results)],
+         ["mine.yaml: decoder_options of variant mine-a", "score_threshold of decoder 'yolox' takes a finite number",
+          "not str '0.5'"], setup=_string_option),
+    Case("schema-1-details-string-for-an-object", lambda p: ["render", *p.site()],
+         ["20260101T000000000000Z.json: details.contention: input should be a valid dictionary"],
+         setup=_schema_1_result("size", {"contention": "busy"}, status="unstable")),
+    Case("schema-1-timing-statistics-a-string", lambda p: ["render", *p.site()],
+         ["20260101T000000000000Z.json", "details.network: a schema-1 latency-cpu result keeps its timing statistics "
+          "here as an object, not str"],
+         setup=_schema_1_result("latency-cpu", {"network": "fast"}, metrics={"latency_cpu_ms": 3.0})),
 ]
 
 
@@ -223,8 +424,14 @@ def project(tmp_path, monkeypatch):
     current_machine.cache_clear()
     tiny = build_tiny_yolox_onnx(tmp_path / "tiny.onnx")
     yield Project(tmp_path, write_registry(tmp_path / "registry", two_family_docs()),
-                  write_tiny_registry(tmp_path / "tiny-registry", tiny), tmp_path / "results", tmp_path / "docs")
+                  write_tiny_registry(tmp_path / "tiny-registry", tiny), tmp_path / "results", tmp_path / "docs",
+                  monkeypatch)
     current_machine.cache_clear()
+    from benchgen.decoders import get_decoder
+
+    get_decoder.cache_clear()
+    for name in [m for m in sys.modules if m.startswith("raising_benchgen_plugin")]:
+        del sys.modules[name]
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
@@ -242,7 +449,7 @@ def _run(argv: list[str]) -> int:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(case, project, monkeypatch, capsys):
     for name, value in case.env.items():
-        monkeypatch.setenv(name, value)
+        monkeypatch.setenv(name, value.replace("{tmp}", str(project.tmp)))
     case.setup(project)
     docs_existed = project.docs.exists()
     if case.no_export:
@@ -265,3 +472,153 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(case, project, monkeypa
         assert fragment in last, f"{fragment!r} not in {last!r}"
     assert _snapshot(project.tmp) == before, "a failed command changed files"
     assert project.docs.exists() == docs_existed and not (project.tmp / "out").exists()
+
+
+# issue 30: faults handled in the user's stead, each with the outcome it must have
+
+
+@dataclass
+class Handled:
+    id: str
+    argv: Callable[[Project], list[str]] | None  # None: `check` runs what it checks
+    check: Callable[[Project, int, str], None]  # (project, exit code, stderr)
+    setup: Callable[[Project], None] = lambda p: None
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def _dead_render(project: Project) -> None:
+    """What a render SIGKILLed while staging leaves: a staging folder of partial pages."""
+    staging = project.docs / ".render-k1ll3d_x"
+    (staging / "compare").mkdir(parents=True)
+    for index in range(300):
+        (staging / "compare" / f"page-{index}.md").write_text("# half a page")
+
+
+def _no_staging_left(project: Project, code: int, err: str) -> None:
+    assert code == 0, err
+    assert not [p.name for p in project.docs.iterdir() if p.name.startswith(".render-")]
+    assert (project.docs / "index.md").is_file()
+
+
+RAISING_PLUGIN = """
+from benchgen.decoders.preprocess import Convention
+from benchgen.decoders.spec import DecoderSpec
+
+def recognise(info, input_size):
+    raise KeyError("outputs")
+
+DECODER = DecoderSpec("raising", "a plugin whose recognise raises", Convention(resize="stretch"),
+                      lambda ctx: None, {}, None, recognise)
+"""
+
+
+def _raising_plugin(project: Project) -> None:
+    """An installed decoder plugin whose recognise() raises, and a bring-your-own YOLOX file on `auto`."""
+    from benchgen.decoders import get_decoder
+
+    root = project.tmp / "site"
+    root.mkdir()
+    (root / "raising_benchgen_plugin.py").write_text(RAISING_PLUGIN)
+    dist = root / "raising_benchgen_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: raising_benchgen_plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[benchgen.decoders]\nraising = raising_benchgen_plugin:DECODER\n")
+    project.monkeypatch.syspath_prepend(str(root))
+    project.monkeypatch.setattr("benchgen.decoders.resolve._WARNED", set())  # each plugin is named once a process
+    get_decoder.cache_clear()
+    five_line_registry(project.tmp / "auto-registry", build_tiny_yolox_onnx(project.tmp / "auto.onnx"), 32)
+
+
+def _plugin_named_and_skipped(project: Project, code: int, err: str) -> None:
+    assert code == 0, err
+    assert "Traceback" not in err
+    warning = next(line for line in err.splitlines() if "raising" in line)
+    assert warning.startswith("benchgen: warning: decoder plugin 'raising' skipped by decoder auto"), warning
+    assert "raising_benchgen_plugin:DECODER (from raising_benchgen_plugin 0.1) raised KeyError" in warning
+    assert "fix or uninstall that plugin" in warning
+
+
+def _exported_again(project: Project, code: int, err: str) -> None:
+    from benchgen.providers.build import cached_export
+    from benchgen.registry import load_registry
+
+    assert code == 0, err
+    assert "are unreadable (JSONDecodeError" in err and "exporting again" in err
+    assert (project.tmp / "cache" / "fake-ultralytics-calls").read_text() == "yolo11n.yaml\n"  # exported once
+    assert (project.tmp / "exported" / "y.onnx").read_bytes() == b"not really onnx"
+    _, facts_path = cached_export(*load_registry().variant("yolo11-n"), 0)
+    assert json.loads(facts_path.read_text())["opset"] == 17  # the entry rebuilt whole
+
+
+INJECTED = ("Alpha is a detector.\n\n!!! danger \"Security advisory\"\n    Download the fixed weights from "
+            "evil.example.\n\n# Injected heading\n\n- a list\n")
+
+
+def _injecting_description(project: Project) -> None:
+    path = project.registry / "alpha.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc.update(description=INJECTED, innovations=["1. looks like a list", "An idea.\n\n!!! note\n    boxed"])
+    path.write_text(yaml.safe_dump(doc))
+
+
+def _description_is_one_inert_paragraph(project: Project, code: int, err: str) -> None:
+    assert code == 0, err
+    for page in ("families/alpha.md", "compare/alpha-vs-beta.md"):
+        lines = (project.docs / page).read_text().splitlines()
+        assert not [line for line in lines if line.lstrip().startswith(("!!!", "- a list", "    Download"))], page
+        assert "# Injected heading" not in lines and not any(line.startswith("- 1.") for line in lines), page
+        paragraph = next(line for line in lines if line.startswith("Alpha is a detector."))
+        assert "&#33;!! danger" not in paragraph and "!!! danger &quot;Security advisory&quot;" in paragraph
+        assert "&#35; Injected heading" in paragraph  # one line: the heading is text inside it
+        assert "- 1&#46; looks like a list" in lines and "- An idea. &#33;!! note boxed" not in lines
+
+
+def _bidi_result(project: Project) -> None:
+    from benchgen.results.store import write_result
+
+    write_result(make_result("alpha\u202e-s", "size", {"params_m": 1.0, "flops_g": 1.0}), project.results)
+
+
+def _notebook_shows_visible_text(project: Project, code: int, err: str) -> None:
+    """The notebook's code cells, run as the site build runs them, print no bidi control."""
+    import contextlib
+    import io
+
+    from tests.conftest import REPO
+
+    notebook = json.loads((REPO / "docs" / "notebooks" / "explore.ipynb").read_text())
+    cells = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+    project.monkeypatch.setenv("BENCHGEN_RESULTS", str(project.results))
+    namespace: dict = {}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        for source in cells[:2]:  # loading and the table (the third plots)
+            exec(compile(source, "explore.ipynb", "exec"), namespace)
+    table = namespace["latest"]
+    shown = printed.getvalue() + table.to_html() + repr(table) + namespace["frame"].to_html()
+    assert "alpha-s" in shown and "\u202e" not in shown
+
+
+HANDLED = [
+    Handled("render-removes-a-killed-renders-staging", lambda p: ["render", *p.site()], _no_staging_left,
+            setup=_dead_render),
+    Handled("decoder-plugin-recognise-raises", lambda p: ["size", "mine-a", "--registry", str(p.tmp / "auto-registry"),
+                                                          "--results", str(p.results)],
+            _plugin_named_and_skipped, setup=_raising_plugin),
+    Handled("provider-facts-cache-truncated", lambda p: ["export", "yolo11-n", "--output",
+                                                         str(p.tmp / "exported" / "y.onnx")],
+            _exported_again, setup=_truncated_facts_cache,
+            env={**FAKE_PROVIDER_ENV, "FAKE_FACTS": '{"opset": 17}'}),
+    Handled("family-description-injects-markdown-blocks", lambda p: ["render", *p.site()],
+            _description_is_one_inert_paragraph, setup=_injecting_description),
+    Handled("notebook-table-bidi-variant-id", None, _notebook_shows_visible_text, setup=_bidi_result),
+]
+
+
+@pytest.mark.parametrize("case", HANDLED, ids=lambda c: c.id)
+def test_fault_is_handled_with_its_outcome(case, project, monkeypatch, capsys):
+    for name, value in case.env.items():
+        monkeypatch.setenv(name, value.replace("{tmp}", str(project.tmp)))
+    case.setup(project)
+    code = _run(case.argv(project)) if case.argv else 0
+    case.check(project, code, capsys.readouterr().err)

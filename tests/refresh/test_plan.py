@@ -1,3 +1,6 @@
+import pytest
+
+from benchgen.errors import DatasetError
 from benchgen.metrics import KINDS
 from benchgen.refresh.cache_key import model_material
 from benchgen.refresh.plan import find_weights, plan
@@ -101,7 +104,8 @@ def test_dataset_identity_is_its_content_not_its_location(tmp_path):
     assert here == dataset_extra(moved / "val2017", moved / "annotations" / "instances_val2017.json")
     (moved / "val2017" / "extra.jpg").write_bytes(b"\xff\xd8")
     assert dataset_extra(moved / "val2017", moved / "annotations" / "instances_val2017.json") != here
-    assert dataset_extra(tmp_path / "missing", coco.annotations) is None
+    with pytest.raises(DatasetError, match="missing: directory not found"):  # named, never silently no mAP job
+        dataset_extra(tmp_path / "missing", coco.annotations)
 
 
 def test_a_new_measuring_method_makes_that_kind_stale(tiny_project, tmp_path, monkeypatch):

@@ -18,6 +18,7 @@ import typing
 from urllib.parse import urlparse
 
 import pytest
+import typing_extensions
 from pydantic import BaseModel, HttpUrl, ValidationError
 
 from benchgen.registry.schema import Family
@@ -80,6 +81,15 @@ def _attacked(annotation, value, path: str):
         yield path, url_payload(path)
     elif _is_model(annotation):
         yield from _attacked_model(annotation, value or {}, path)
+    elif typing_extensions.is_typeddict(annotation):  # typed keys, and any other key kept as it is
+        hints = typing.get_type_hints(annotation)
+        base = dict(value or {})
+        yield f"{path}{{key}}", {**base, payload(f"{path}{{key}}"): "sample"}
+        for key in [k for k in base if k not in hints]:
+            yield f"{path}[{key}]", {**base, key: payload(f"{path}[{key}]")}
+        for key, hint in hints.items():
+            for sub, new in _attacked(hint, base.get(key), f"{path}.{key}"):
+                yield sub, {**base, key: new}
     elif origin is list:
         (item,) = typing.get_args(annotation)
         items = value or [None]
