@@ -79,7 +79,13 @@ def _discovered() -> tuple[ImplementationFamily, ...]:
         if not info.ispkg:
             continue
         package = f"{models.__name__}.{info.name}"
-        declared = getattr(importlib.import_module(package), "FAMILY", None)
+        try:
+            declared = getattr(importlib.import_module(package), "FAMILY", None)
+        except Exception as exc:  # noqa: BLE001 - a broken family package is named, not a traceback
+            from benchgen.errors import BenchgenError
+
+            raise BenchgenError(f"{package} ({info.module_finder.path}): the family package failed to import: "
+                                f"{type(exc).__name__}: {exc}; fix its __init__ (it should only declare FAMILY)") from None
         if isinstance(declared, ImplementationFamily):
             found.append(ImplementationFamily(**{**declared.__dict__, "package": package}))
     return tuple(found)

@@ -46,6 +46,11 @@ VALUE_KINDS = ("accuracy",)
 #: benchgen.measure.runners.INTRA_OP_SPINNING)
 
 
+class ExportFailed(Exception):
+    """The export that tells the graph failed (a corrupt checkpoint, a bug): the job is the model's failure,
+    to be measured and recorded as failed like any other, not an input missing on this machine."""
+
+
 def model_material(family: Family, variant: Variant, weights: Path | None, seed: int) -> dict[str, Any]:
     # decoding settings enter once, as the effective ones below; left out where unset so that keys of
     # entries written before they existed do not change
@@ -70,7 +75,10 @@ def model_material(family: Family, variant: Variant, weights: Path | None, seed:
             material["decoding"] = overrides
         material["onnx_sha256"] = sha256_file(registry_onnx_path(family, variant))
     else:
-        identity = export_identity(family, variant, weights, seed)
+        try:
+            identity = export_identity(family, variant, weights, seed)
+        except Exception as exc:  # noqa: BLE001 - whatever the export raised is the job's failure, said once
+            raise ExportFailed(f"exporting {variant.id} failed: {type(exc).__name__}: {exc}") from exc
         material["implementation"] = family.implementation
         material["graph"] = identity["graph"]
         material["weights"] = sha256_file(weights) if weights else f"random-seed-{seed}"

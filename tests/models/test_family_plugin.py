@@ -71,3 +71,16 @@ def test_its_checkpoints_are_recognised_and_checked(fakenet, tmp_path):
     # weights from a checkpoint go into the export and its key
     with_weights = resolve_model("fakenet-s", weights=path, registry=fakenet)
     assert with_weights.weights == path and with_weights.onnx_path != resolve_model("fakenet-s", registry=fakenet).onnx_path
+
+
+def test_a_broken_family_package_is_named(fakenet):
+    from benchgen.errors import BenchgenError
+    from benchgen.models.family import forget_families
+
+    init = next(p for p in families()["fakenet"].builder_module().__path__) + "/__init__.py"
+    with open(init, "a") as handle:
+        handle.write("raise RuntimeError('boom')\n")
+    fake_family.forget()
+    with pytest.raises(BenchgenError, match=r"benchgen.models.fakenet .*failed to import: RuntimeError: boom"):
+        families()
+    forget_families()

@@ -57,3 +57,19 @@ def test_another_weights_seed_makes_the_figures_stale(fakenet):
     results = [_fresh(j) for j in _plan(registry)]
     again = plan(registry, results, MACHINES, only=["fakenet-s"], backends=["ort-cpu"], seed=1)
     assert all(j.stale for j in again)
+
+
+def test_a_failing_export_is_planned_to_fail_and_be_recorded(fakenet, tmp_path):
+    registry, _ = fakenet
+    broken = tmp_path / "broken.pth"
+    broken.write_bytes(b"not a checkpoint")
+    (tmp_path / "weights").mkdir()
+    broken.rename(tmp_path / "weights" / "fakenet_s.pth")
+    variant = registry.variant("fakenet-s")[1]
+    registry_checkpoint = variant.model_copy(update={"checkpoint": "fakenet_s.pth"})
+    family = registry.variant("fakenet-s")[0]
+    family.variants[family.variants.index(variant)] = registry_checkpoint
+    jobs = plan(registry, [], MACHINES, only=["fakenet-s"], backends=["ort-cpu"], weights_dir=tmp_path / "weights")
+    assert [j.kind for j in jobs] == ["size", "latency-cpu"]
+    assert all(j.stale and not j.unavailable and "exporting fakenet-s failed: CheckpointError" in j.reason
+               for j in jobs)
