@@ -128,64 +128,23 @@ def time_module(module: Any, inputs: tuple, device: TorchDevice, rule: StoppingR
                        cuda_graph=graphed, throttle=check)
 
 
-def _damoyolo_module(variant: str, weights: Path | None, seed: int, size: int):
-    import torch
-
-    from benchgen.models import damoyolo
-    from benchgen.models.deterministic_weights import fill_deterministic
-
-    model = damoyolo.build_model(variant)
-    if weights is not None:
-        damoyolo.load_checkpoint(model, weights)
-    else:
-        fill_deterministic(model, seed)
-    generator = torch.Generator().manual_seed(seed)
-    image = torch.rand(1, 3, size, size, generator=generator) * 255.0  # RGB 0-255, as the export's input
-    return damoyolo.to_deploy(model).eval(), (image,)
-
-
-def _rtdetrv2_module(variant: str, weights: Path | None, seed: int, size: int):
-    import torch
-
-    from benchgen.models.rtdetrv2.export import deploy_model
-
-    generator = torch.Generator().manual_seed(seed)
-    image = torch.rand(1, 3, size, size, generator=generator)  # RGB 0-1, as the export's input
-    sizes = torch.tensor([[640, 480]], dtype=torch.int64)  # original [w, h] the boxes are scaled to
-    return deploy_model(variant, weights, seed), (image, sizes)
-
-
-def _dfine_module(variant: str, weights: Path | None, seed: int, size: int):
-    import torch
-
-    from benchgen.models.dfine.export import deploy_model
-
-    generator = torch.Generator().manual_seed(seed)
-    image = torch.rand(1, 3, size, size, generator=generator)  # RGB 0-1, as the export's input
-    sizes = torch.tensor([[640, 480]], dtype=torch.int64)  # original [w, h] the boxes are scaled to
-    return deploy_model(variant, weights, seed), (image, sizes)
-
-
-#: implementation name -> (variant, weights, seed, input size) -> (deploy module, example inputs on the CPU)
-DEPLOY_MODULES: dict[str, Callable[..., tuple[Any, tuple]]] = {
-    "damo-yolo": _damoyolo_module,
-    "rtdetrv2": _rtdetrv2_module,
-    "dfine": _dfine_module,
-}
-
-
 def deploy_module(family: Family, variant: Variant, weights: Path | None, seed: int,
                   input_size: int | None = None) -> tuple[Any, tuple]:
     """The module the ONNX export traces, and fixed-seed inputs of the variant's size (CPU, FP32)."""
-    if family.implementation not in DEPLOY_MODULES:
-        measured = ", ".join(sorted(DEPLOY_MODULES))
+    from benchgen.models.family import families
+
+    implemented = families()
+    if family.implementation not in implemented:
+        measured = ", ".join(sorted(implemented))
         raise BenchgenError(f"{variant.id}: {BACKEND} times the families benchgen implements in PyTorch "
                             f"({measured}); {family.id} is measured from an ONNX file (use --backend ort-cpu "
                             "or tensorrt)")
     if weights is not None and not Path(weights).is_file():
         raise CheckpointError(f"{weights}: weights file not found; pass the official checkpoint of {variant.id} "
                               f"(config {variant.config}) or omit --weights for fixed-seed random weights")
-    return DEPLOY_MODULES[family.implementation](variant.id, weights, seed, input_size or variant.input_size)
+    # each family declares its deploy module (benchgen.models.family)
+    deploy = implemented[family.implementation].deploy_function()
+    return deploy(variant.id, weights, seed, input_size or variant.input_size)
 
 
 def torch_fingerprint() -> dict[str, Any]:

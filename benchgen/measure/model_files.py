@@ -126,17 +126,58 @@ def progress_note(text: str) -> None:
     print(f"benchgen: {text}", file=sys.stderr, flush=True)
 
 
-def exported_onnx(family: Family, variant: Variant, weights: Path | None, seed: int) -> Path:
-    from benchgen.models import implementation  # imports torch: only for families that need it
-
-    module = implementation(family.implementation)
+def export_cache_path(family: Family, variant: Variant, weights: Path | None, seed: int) -> Path:
+    """Where the export of (variant, weights, seed, implementation source) is cached; no torch import."""
     material = {"variant": variant.id, "implementation": family.implementation,
                 "code": implementation_source_hash(family.implementation),
                 "weights_sha256": sha256_file(weights) if weights else None,
                 "seed": None if weights else seed, "benchgen": benchgen.__version__}
-    path = cache_root() / "onnx" / f"{variant.id}-{short_hash(material)}.onnx"
+    return cache_root() / "onnx" / f"{variant.id}-{short_hash(material)}.onnx"
+
+
+def _identity_path(onnx_path: Path) -> Path:
+    return onnx_path.with_name(onnx_path.name + ".json")
+
+
+def write_export_identity(onnx_path: Path) -> dict[str, str]:
+    """The export's file hash and graph hash (benchgen.measure.graph_hash), stored beside it, so a refresh
+    that finds the export cached learns both without reading the graph or importing torch."""
+    from benchgen.measure.graph_hash import graph_hash
+
+    identity = {"sha256": sha256_file(onnx_path), "graph": graph_hash(onnx_path)}
+    target = _identity_path(onnx_path)
+    tmp = reserve_temp_path(target)
+    try:
+        tmp.write_text(json.dumps(identity, sort_keys=True) + "\n")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return identity
+
+
+def export_identity(family: Family, variant: Variant, weights: Path | None, seed: int) -> dict[str, str]:
+    """{"sha256", "graph"} of the variant's export: read from beside the cached export, else computed from it
+    (an export cached before identities were stored), else after exporting (a source change costs a re-export,
+    which is what tells whether the graph changed)."""
+    path = export_cache_path(family, variant, weights, seed)
+    if path.is_file():
+        try:
+            identity = json.loads(_identity_path(path).read_text())
+            if isinstance(identity, dict) and {"sha256", "graph"} <= set(identity):
+                return identity
+        except (OSError, ValueError):
+            pass
+        return write_export_identity(path)
+    return write_export_identity(exported_onnx(family, variant, weights, seed))
+
+
+def exported_onnx(family: Family, variant: Variant, weights: Path | None, seed: int) -> Path:
+    from benchgen.models import implementation  # imports torch: only for families that need it
+
+    path = export_cache_path(family, variant, weights, seed)
     if path.is_file():
         return path
+    module = implementation(family.implementation)
     tmp = reserve_temp_path(path)
     source = f"weights {weights.name}" if weights else f"random weights, seed {seed}"
     progress_note(f"exporting {variant.id} to ONNX ({source}); this takes 30-40 s, once per weights and model code")
@@ -147,6 +188,7 @@ def exported_onnx(family: Family, variant: Variant, weights: Path | None, seed: 
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    write_export_identity(path)
     said = captured.note()
     progress_note(f"exported {variant.id} in {time.monotonic() - started:.0f} s -> {path}" + (f" ({said})" if said else ""))
     return path

@@ -1,7 +1,8 @@
 """Architecture-exact model implementations, looked up by the registry's `implementation` name.
 
-Every implementation module exposes the same functions, so export and measurement code never
-branch on the family:
+Each is a package here that declares itself (``FAMILY``, see benchgen.models.family). Every
+implementation's builder exposes the same functions, so export and measurement code never branch on
+the family:
 
 - ``build_model(variant: str) -> torch.nn.Module`` — train-mode structure (official state-dict layout), eval mode
 - ``load_checkpoint(model, path) -> None`` — official .pth, ``weights_only=True``, strict; raises CheckpointError
@@ -13,21 +14,19 @@ branch on the family:
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
-IMPLEMENTATIONS: dict[str, str] = {
-    "damo-yolo": "benchgen.models.damoyolo",
-    "rtdetrv2": "benchgen.models.rtdetrv2",
-    "dfine": "benchgen.models.dfine",  # D-FINE and DEIM's D-FINE models
-}
+from benchgen.models.family import ImplementationFamily, families
+
+
+def implementation_family(name: str) -> ImplementationFamily:
+    try:
+        return families()[name]
+    except KeyError:
+        known = ", ".join(sorted(families()))
+        raise KeyError(f"unknown implementation {name!r}; known: {known}") from None
 
 
 def implementation(name: str) -> ModuleType:
     """Import an implementation lazily: torch is only needed by the commands that build models."""
-    try:
-        module_path = IMPLEMENTATIONS[name]
-    except KeyError:
-        known = ", ".join(sorted(IMPLEMENTATIONS))
-        raise KeyError(f"unknown implementation {name!r}; known: {known}") from None
-    return importlib.import_module(module_path)
+    return implementation_family(name).builder_module()

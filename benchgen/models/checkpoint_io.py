@@ -7,7 +7,6 @@ cannot run code. Each family only says where its format keeps the state dict.
 
 from __future__ import annotations
 
-import importlib
 import os
 import pickle
 from collections.abc import Mapping
@@ -59,19 +58,18 @@ def _state_dict_in(obj: object) -> object:
 
 def looks_like(obj: object) -> str | None:
     """The family whose state-dict layout `obj` has (its top-level module names), if any."""
-    from benchgen.models import IMPLEMENTATIONS
+    from benchgen.models.family import families
 
     state = _state_dict_in(obj)
     if not isinstance(state, Mapping):
         return None
     prefixes = {str(key).split(".", 1)[0] for key in state}
-    families = [importlib.import_module(f"{module}.checkpoint") for module in IMPLEMENTATIONS.values()]
+    signatures = [family.checkpoint for family in families().values()]
     # families sharing top-level names (RT-DETRv2, D-FINE) are told apart by keys only one of them has
-    families.sort(key=lambda family: not getattr(family, "SIGNATURE_KEYS", ()))
-    for family in families:
-        signature = getattr(family, "SIGNATURE_KEYS", ())
-        if prefixes == set(family.KEY_PREFIXES) and all(key in state for key in signature):
-            return family.FAMILY_NAME
+    signatures.sort(key=lambda signature: not signature.signature_keys)
+    for signature in signatures:
+        if prefixes == set(signature.key_prefixes) and all(key in state for key in signature.signature_keys):
+            return signature.name
     return None
 
 

@@ -1,11 +1,15 @@
 """What a measurement depends on, hashed, so a refresh re-measures only what changed.
 
-The key covers the model definition (registry entry and implementation source), the weights
-(file hash, or the random seed), the export settings, the backend and its library versions, the
-machine, benchgen's version and the measuring method's version — and, for accuracy, the dataset.
+The key covers what was measured, not the code that wrote it: for a family benchgen implements, the
+exported graph (benchgen.measure.graph_hash: the same on every CPU) and the weights (file hash, or the
+random seed); for an ONNX-file family, the file's hash; for a provider-built one, the package versions
+and export arguments. Then the registry entry, the export settings, the backend and its library
+versions, the machine, benchgen's version and the measuring method's version, and, for accuracy, the
+dataset, the exact file (its weight values decide the detections) and the decoding code. A refactor
+of a model's code that leaves its graph as it was re-exports once and re-measures nothing.
 Reported numbers are not part of it: editing a paper's figure must not trigger a re-measurement.
-Computing it must stay cheap (no torch import, no export), because a refresh with nothing stale
-should finish in seconds.
+Computing it must stay cheap: with the export cached, its hashes are read from beside it (no torch
+import), because a refresh with nothing stale should finish in seconds.
 """
 
 from __future__ import annotations
@@ -17,13 +21,17 @@ from typing import Any
 
 import benchgen
 from benchgen.metrics import KINDS
-from benchgen.measure.model_files import registry_onnx_path, sha256_file
-from benchgen.models.source_hash import implementation_source_hash
+from benchgen.measure.model_files import export_identity, registry_onnx_path, sha256_file
+from benchgen.models.source_hash import decoding_source_hash
 from benchgen.registry.schema import Family, Variant
 
 EXPORT_SETTINGS = {"opset": ">=17", "batch": 1}
 DECODING_FIELDS = ("decoder", "preprocess", "class_map", "decoder_options")
 LEGACY_ONNX_PREFIX = "../shared/"
+#: the part of an implementation family's material that only the kinds judging detections depend on:
+#: weight values (the export's exact bytes, which differ between CPUs in the last bits) and decoding code
+VALUES = "values"
+VALUE_KINDS = ("accuracy",)
 #: Each kind's method version is `Kind.method_version` in benchgen.metrics; bump it when the method
 #: changes, so its old results become stale. Its history (latency-cpu 2: no end-to-end phase with random weights, the network phase gets the whole budget;
 #: 3: interleaved rounds under the contention rule, with the calibration probe;
@@ -37,6 +45,11 @@ LEGACY_ONNX_PREFIX = "../shared/"
 #: shortens the end-to-end phase of every NMS detector;
 #: latency-cpu 5: ONNX Runtime's intra-op workers do not spin between operators, see
 #: benchgen.measure.runners.INTRA_OP_SPINNING)
+
+
+class ExportFailed(Exception):
+    """The export that tells the graph failed (a corrupt checkpoint, a bug): the job is the model's failure,
+    to be measured and recorded as failed like any other, not an input missing on this machine."""
 
 
 def model_material(family: Family, variant: Variant, weights: Path | None, seed: int) -> dict[str, Any]:
@@ -71,14 +84,22 @@ def model_material(family: Family, variant: Variant, weights: Path | None, seed:
             material["decoding"] = overrides
         material["onnx_sha256"] = sha256_file(registry_onnx_path(family, variant))
     else:
+        try:
+            identity = export_identity(family, variant, weights, seed)
+        except Exception as exc:  # noqa: BLE001 - whatever the export raised is the job's failure, said once
+            raise ExportFailed(f"exporting {variant.id} failed: {type(exc).__name__}: {exc}") from exc
         material["implementation"] = family.implementation
-        material["code"] = implementation_source_hash(family.implementation)
+        material["graph"] = identity["graph"]
         material["weights"] = sha256_file(weights) if weights else f"random-seed-{seed}"
+        material[VALUES] = {"onnx_sha256": identity["sha256"],
+                            "decoding_code": decoding_source_hash(family.implementation)}
     return material
 
 
 def cache_key(kind: str, model: dict[str, Any], backend: dict[str, Any], machine_id: str,
               extra: dict[str, Any] | None = None) -> str:
+    if kind not in VALUE_KINDS:
+        model = {k: v for k, v in model.items() if k != VALUES}
     material = {"kind": kind, "method": KINDS[kind].method_version, "model": model, "backend": backend,
                 "machine": machine_id, "benchgen": benchgen.__version__, "extra": extra or {}}
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:24]

@@ -18,7 +18,7 @@ from benchgen.measure.coco_eval import engine_label
 from benchgen.measure.dataset import default_dataset_root, locate
 from benchgen.measure.backends import backend_fingerprint
 from benchgen.metrics import BACKENDS
-from benchgen.refresh.cache_key import cache_key, model_material
+from benchgen.refresh.cache_key import ExportFailed, cache_key, model_material
 from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.index import ResultHeader, Results, as_headers
 
@@ -161,6 +161,12 @@ def plan(registry: Registry, results: Results, machines: dict[str, str], *, only
             if provider_built:
                 weights = optional_variant_file(variant)
             model = model_material(family, variant, weights, seed)
+        except ExportFailed as exc:
+            # measured anyway, so the failure is recorded with its reason and the next refresh retries it
+            for backend in backends:
+                for kind in BACKENDS[backend].kinds:
+                    jobs.append(Job(family, variant, kind, backend, "", machines[backend], weights, reason=str(exc)))
+            continue
         except BenchgenError as exc:
             # Not a failure of the model: its input is absent here, like TensorRT on a CPU machine.
             missing = variant.id if isinstance(exc, MissingFile) else None

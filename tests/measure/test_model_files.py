@@ -11,15 +11,19 @@ import yaml
 from benchgen.decoders.yolox import YoloxPipeline
 from benchgen.errors import BenchgenError, CheckpointError
 from benchgen.measure.model_files import resolve_model
-from benchgen.models import IMPLEMENTATIONS
+import benchgen.models
+from benchgen.models.family import forget_families
 from benchgen.registry import load_registry
 from tests.measure.builders import write_tiny_registry
 
 FAKE_IMPLEMENTATION = textwrap.dedent('''
     from pathlib import Path
+    from benchgen.models.family import CheckpointSignature, ImplementationFamily
     from benchgen.decoders.yolox import YoloxPipeline
     from tests.measure.builders import build_tiny_yolox_onnx
 
+    FAMILY = ImplementationFamily(name="fake", checkpoint=CheckpointSignature("Fake", ("fake",)),
+                                  deploy="benchgen.models.fake_impl:deploy_inputs")
     EXPORTS = []
 
     def export_onnx(variant, output, weights=None, seed=0):
@@ -68,18 +72,21 @@ def fake_family(tmp_path, monkeypatch, tiny_model):
     package = tmp_path / "pkgs" / "fake_impl"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text(FAKE_IMPLEMENTATION)
-    monkeypatch.syspath_prepend(str(tmp_path / "pkgs"))
-    monkeypatch.delitem(sys.modules, "fake_impl", raising=False)
-    monkeypatch.setitem(IMPLEMENTATIONS, "fake", "fake_impl")
+    # a family package joins benchgen.models (benchgen.models.family)
+    monkeypatch.setattr(benchgen.models, "__path__", [*benchgen.models.__path__, str(tmp_path / "pkgs")])
+    sys.modules.pop("benchgen.models.fake_impl", None)
+    forget_families()
     doc = yaml.safe_load((tiny_model.registry_dir / "tiny.yaml").read_text())
     doc.pop("decoder")
     doc["implementation"] = "fake"
     doc["variants"][0].pop("onnx")
     (tiny_model.registry_dir / "tiny.yaml").write_text(yaml.safe_dump(doc))
-    import fake_impl
+    from benchgen.models import fake_impl
 
     fake_impl.EXPORTS.clear()
-    return load_registry(tiny_model.registry_dir), fake_impl
+    yield load_registry(tiny_model.registry_dir), fake_impl
+    sys.modules.pop("benchgen.models.fake_impl", None)
+    forget_families()
 
 
 def test_export_is_cached_per_seed_and_weights(fake_family, isolated_cache, tmp_path):

@@ -4,19 +4,17 @@ Architecture hyper-parameters live in variants.yaml (package data); see benchgen
 interface every implementation exposes.
 """
 
-from .checkpoint import load_checkpoint
-from .export import export_onnx
-from .fuse import to_deploy
-from .model import VARIANTS, DamoYolo, build_model
-from .pipeline import DamoYoloPipeline, make_pipeline
+from benchgen.models.family import CheckpointSignature, ImplementationFamily, lazy_interface
 
-__all__ = [
-    "VARIANTS",
-    "DamoYolo",
-    "DamoYoloPipeline",
-    "build_model",
-    "export_onnx",
-    "load_checkpoint",
-    "make_pipeline",
-    "to_deploy",
-]
+FAMILY = ImplementationFamily(
+    name="damo-yolo",
+    checkpoint=CheckpointSignature("DAMO-YOLO", key_prefixes=("backbone", "neck", "head")),
+    deploy="benchgen.models.damoyolo.export:deploy_inputs",
+)
+
+INTERFACE = {
+    ".checkpoint": ("load_checkpoint",), ".export": ("export_onnx",), ".fuse": ("to_deploy",),
+    ".model": ("VARIANTS", "DamoYolo", "build_model"),
+    ".pipeline": ("DamoYoloPipeline", "make_pipeline"),
+}
+__getattr__, __dir__ = lazy_interface(__name__, INTERFACE)

@@ -15,9 +15,9 @@ from torch import nn
 
 from benchgen.models.checkpoint_io import load_file, load_strict, tensors_only
 
-FAMILY_NAME = "DAMO-YOLO"
-#: top-level modules of the state dict: how a checkpoint given to the wrong family is recognised
-KEY_PREFIXES = ("backbone", "neck", "head")
+from . import FAMILY
+
+FAMILY_NAME = FAMILY.checkpoint.name
 
 
 def read_checkpoint(path: str | os.PathLike) -> Mapping[str, torch.Tensor]:

@@ -54,6 +54,18 @@ def _name_output_dims(path: Path, model: DamoYolo) -> onnx.ModelProto:
     return proto
 
 
+def deploy_inputs(variant: str, weights: Path | None, seed: int, size: int) -> tuple[torch.nn.Module, tuple]:
+    """The deploy model and a fixed-seed image of `size` (CPU, FP32), for timing it in PyTorch."""
+    model = build_model(variant)
+    if weights is not None:
+        load_checkpoint(model, weights)
+    else:
+        fill_deterministic(model, seed)
+    generator = torch.Generator().manual_seed(seed)
+    image = torch.rand(1, 3, size, size, generator=generator) * 255.0  # RGB 0-255, as the export's input
+    return to_deploy(model).eval(), (image,)
+
+
 def export_onnx(variant: str, output: str | os.PathLike, weights: str | os.PathLike | None = None,
                 seed: int = 0, *, dynamic_batch: bool = False) -> None:
     """Write the deploy model of `variant` to `output` (atomically: no partial file on failure).

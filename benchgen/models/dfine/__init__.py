@@ -6,10 +6,20 @@ decoder's MLPs and FFN and (L/X) trainable backbone BatchNorm, so one implementa
 families from variants.yaml. See benchgen.models for the interface every implementation exposes.
 """
 
-from .checkpoint import load_checkpoint
-from .export import export_onnx
-from .fuse import to_deploy
-from .model import DFINE, VARIANTS, build_model
-from .pipeline import make_pipeline
+from benchgen.models.family import CheckpointSignature, ImplementationFamily, lazy_interface
 
-__all__ = ["DFINE", "VARIANTS", "build_model", "export_onnx", "load_checkpoint", "make_pipeline", "to_deploy"]
+FAMILY = ImplementationFamily(
+    name="dfine",  # D-FINE and DEIM's D-FINE models
+    # the top-level modules are RT-DETRv2's; `decoder.reg_scale` (the FDR parameter no RT-DETR has) and
+    # `decoder.up` tell the families apart
+    checkpoint=CheckpointSignature("D-FINE", key_prefixes=("backbone", "encoder", "decoder"),
+                                   signature_keys=("decoder.reg_scale", "decoder.up")),
+    deploy="benchgen.models.dfine.export:deploy_inputs",
+    built_on=("rtdetrv2",),  # its encoder, post-processor, export and pipeline
+)
+
+INTERFACE = {
+    ".checkpoint": ("load_checkpoint",), ".export": ("export_onnx",), ".fuse": ("to_deploy",),
+    ".model": ("DFINE", "VARIANTS", "build_model"), ".pipeline": ("make_pipeline",),
+}
+__getattr__, __dir__ = lazy_interface(__name__, INTERFACE)

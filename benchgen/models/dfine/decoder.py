@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchgen.models.rtdetrv2.decoder import generate_anchors, inverse_sigmoid
+from benchgen.models.rtdetrv2.decoder import QueryDecoder, inverse_sigmoid
 from benchgen.models.rtdetrv2.deformable_attention import deformable_sample
 from benchgen.models.rtdetrv2.layers import MLP as ReluMLP
 from benchgen.models.rtdetrv2.layers import MultiheadAttention, activation, gather_rows
@@ -128,12 +128,9 @@ class TransformerDecoder(nn.Module):
         self.lqe_layers = nn.ModuleList(LQE(4, 64, 2, cfg.reg_max, cfg.activation) for _ in range(cfg.num_layers))
 
 
-class DFINETransformer(nn.Module):
+class DFINETransformer(QueryDecoder):
     def __init__(self, cfg: DecoderConfig, num_classes: int, eval_spatial_size: tuple[int, int]) -> None:
-        super().__init__()
-        self.cfg = cfg
-        self.num_classes = num_classes
-        self.eval_layer = cfg.eval_layer
+        super().__init__(cfg, num_classes)
         d, act = cfg.hidden_dim, cfg.mlp_act
         # levels already at hidden_dim are used as they are (no state-dict entry), as officially
         self.input_proj = nn.ModuleList(
@@ -153,23 +150,7 @@ class DFINETransformer(nn.Module):
         self.dec_score_head = nn.ModuleList(nn.Linear(d, num_classes) for _ in range(cfg.num_layers))
         self.pre_bbox_head = MLP(d, d, 4, 3, act)
         self.dec_bbox_head = nn.ModuleList(MLP(d, d, 4 * (cfg.reg_max + 1), 3, act) for _ in range(cfg.num_layers))
-        eval_h, eval_w = eval_spatial_size
-        self.eval_shapes = [(int(eval_h / s), int(eval_w / s)) for s in cfg.feat_strides]
-        anchors, valid_mask = generate_anchors(self.eval_shapes, cfg.eps)
-        self.register_buffer("anchors", anchors)
-        self.register_buffer("valid_mask", valid_mask)
-
-    def _flatten(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, list[tuple[int, int]]]:
-        projected = [proj(f) for proj, f in zip(self.input_proj, feats)]
-        shapes = [(int(p.shape[2]), int(p.shape[3])) for p in projected]
-        d = self.cfg.hidden_dim
-        return torch.cat([p.reshape(-1, d, h * w).permute(0, 2, 1) for p, (h, w) in zip(projected, shapes)], 1), shapes
-
-    def _anchors(self, shapes: list[tuple[int, int]], like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if shapes == self.eval_shapes:
-            return self.anchors, self.valid_mask
-        anchors, valid = generate_anchors(shapes, self.cfg.eps)
-        return anchors.to(like), valid.to(like.device)
+        self._register_eval_anchors(eval_spatial_size)
 
     def _select_queries(self, memory: torch.Tensor, shapes: list[tuple[int, int]],
                         ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -5,19 +5,17 @@ Architecture hyper-parameters live in variants.yaml (package data); see benchgen
 interface every implementation exposes.
 """
 
-from .checkpoint import load_checkpoint
-from .export import export_onnx
-from .fuse import to_deploy
-from .model import RTDETR, VARIANTS, build_model
-from .pipeline import RTDETRv2Pipeline, make_pipeline
+from benchgen.models.family import CheckpointSignature, ImplementationFamily, lazy_interface
 
-__all__ = [
-    "RTDETR",
-    "RTDETRv2Pipeline",
-    "VARIANTS",
-    "build_model",
-    "export_onnx",
-    "load_checkpoint",
-    "make_pipeline",
-    "to_deploy",
-]
+FAMILY = ImplementationFamily(
+    name="rtdetrv2",
+    checkpoint=CheckpointSignature("RT-DETRv2", key_prefixes=("backbone", "encoder", "decoder")),
+    deploy="benchgen.models.rtdetrv2.export:deploy_inputs",
+)
+
+INTERFACE = {
+    ".checkpoint": ("load_checkpoint",), ".export": ("export_onnx",), ".fuse": ("to_deploy",),
+    ".model": ("RTDETR", "VARIANTS", "build_model"),
+    ".pipeline": ("RTDETRv2Pipeline", "make_pipeline"),
+}
+__getattr__, __dir__ = lazy_interface(__name__, INTERFACE)

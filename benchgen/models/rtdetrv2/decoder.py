@@ -71,12 +71,41 @@ class TransformerDecoder(nn.Module):
         self.layers = nn.ModuleList(TransformerDecoderLayer(cfg) for _ in range(cfg.num_layers))
 
 
-class RTDETRTransformerv2(nn.Module):
-    def __init__(self, cfg: DecoderConfig, num_classes: int, eval_spatial_size: tuple[int, int]) -> None:
+class QueryDecoder(nn.Module):
+    """What RT-DETR's decoders share before their refinement loops (RT-DETRv2's, D-FINE's): flattening
+    the projected levels, the anchors of the eval size as buffers, and the anchors of any other size."""
+
+    def __init__(self, cfg, num_classes: int) -> None:
         super().__init__()
         self.cfg = cfg
         self.num_classes = num_classes
         self.eval_layer = cfg.eval_layer
+
+    def _register_eval_anchors(self, eval_spatial_size: tuple[int, int]) -> None:
+        """The official eval uses these buffers (loaded from the checkpoint) whenever the input has the
+        eval size; other sizes generate them on the fly, as official training does."""
+        eval_h, eval_w = eval_spatial_size
+        self.eval_shapes = [(int(eval_h / s), int(eval_w / s)) for s in self.cfg.feat_strides]
+        anchors, valid_mask = generate_anchors(self.eval_shapes, self.cfg.eps)
+        self.register_buffer("anchors", anchors)
+        self.register_buffer("valid_mask", valid_mask)
+
+    def _flatten(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, list[tuple[int, int]]]:
+        projected = [proj(f) for proj, f in zip(self.input_proj, feats)]
+        shapes = [(int(p.shape[2]), int(p.shape[3])) for p in projected]
+        d = self.cfg.hidden_dim
+        return torch.cat([p.reshape(-1, d, h * w).permute(0, 2, 1) for p, (h, w) in zip(projected, shapes)], 1), shapes
+
+    def _anchors(self, shapes: list[tuple[int, int]], like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if shapes == self.eval_shapes:
+            return self.anchors, self.valid_mask
+        anchors, valid = generate_anchors(shapes, self.cfg.eps)
+        return anchors.to(like), valid.to(like.device)
+
+
+class RTDETRTransformerv2(QueryDecoder):
+    def __init__(self, cfg: DecoderConfig, num_classes: int, eval_spatial_size: tuple[int, int]) -> None:
+        super().__init__(cfg, num_classes)
         d = cfg.hidden_dim
         self.input_proj = nn.ModuleList(
             nn.Sequential(OrderedDict([
@@ -94,25 +123,7 @@ class RTDETRTransformerv2(nn.Module):
         self.enc_bbox_head = MLP(d, d, 4, 3)
         self.dec_score_head = nn.ModuleList(nn.Linear(d, num_classes) for _ in range(cfg.num_layers))
         self.dec_bbox_head = nn.ModuleList(MLP(d, d, 4, 3) for _ in range(cfg.num_layers))
-        # The official eval uses these buffers (loaded from the checkpoint) whenever the input has the
-        # eval size; other sizes generate them on the fly, as official training does.
-        eval_h, eval_w = eval_spatial_size
-        self.eval_shapes = [(int(eval_h / s), int(eval_w / s)) for s in cfg.feat_strides]
-        anchors, valid_mask = generate_anchors(self.eval_shapes, cfg.eps)
-        self.register_buffer("anchors", anchors)
-        self.register_buffer("valid_mask", valid_mask)
-
-    def _flatten(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, list[tuple[int, int]]]:
-        projected = [proj(f) for proj, f in zip(self.input_proj, feats)]
-        shapes = [(int(p.shape[2]), int(p.shape[3])) for p in projected]
-        d = self.cfg.hidden_dim
-        return torch.cat([p.reshape(-1, d, h * w).permute(0, 2, 1) for p, (h, w) in zip(projected, shapes)], 1), shapes
-
-    def _anchors(self, shapes: list[tuple[int, int]], like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if shapes == self.eval_shapes:
-            return self.anchors, self.valid_mask
-        anchors, valid = generate_anchors(shapes, self.cfg.eps)
-        return anchors.to(like), valid.to(like.device)
+        self._register_eval_anchors(eval_spatial_size)
 
     def _select_queries(self, memory: torch.Tensor, shapes: list[tuple[int, int]],
                         ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -10,34 +10,26 @@ from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import onnx
 import torch
 
 from benchgen.atomic_files import reserve_temp_path
 
+from benchgen.models.deterministic_weights import fill_deterministic
+
 from .checkpoint import load_checkpoint
 from .config import variant_config
 from .fuse import to_deploy
 from .model import build_model
 from .postprocessor import DeployModel, PostProcessor
-from benchgen.models.deterministic_weights import fill_deterministic
 
 OPSET = 17  # grid_sample needs >= 16
 INPUT_NAMES = ("images", "orig_target_sizes")
 OUTPUT_NAMES = ("labels", "boxes", "scores")
-
-
-def deploy_model(variant: str, weights: str | os.PathLike | None = None, seed: int = 0) -> DeployModel:
-    """The exported module: fused network + post-processor, in eval mode."""
-    model = build_model(variant)
-    if weights is not None:
-        load_checkpoint(model, weights)
-    else:
-        fill_deterministic(model, seed)
-    cfg = variant_config(variant)
-    return DeployModel(to_deploy(model), PostProcessor(cfg.num_classes, cfg.num_top_queries)).eval()
 
 
 def _export_to(model: DeployModel, path: Path, input_size: tuple[int, int], dynamic_batch: bool) -> None:
@@ -81,25 +73,58 @@ def _tidy(proto: onnx.ModelProto, num_top: int) -> onnx.ModelProto:
     return proto
 
 
-def export_onnx(variant: str, output: str | os.PathLike, weights: str | os.PathLike | None = None,
-                seed: int = 0, *, dynamic_batch: bool = True) -> None:
-    """Write the deploy model + post-processor of `variant` to `output` (atomically: no partial file on failure).
+@dataclass(frozen=True)
+class DetrExport:
+    """The export of a DETR family with RT-DETR's post-processor and interface (RT-DETRv2, D-FINE): only how
+    the network is built, loaded, fused and configured differs."""
 
-    Without `weights`, deterministic stand-in weights (seeded by `seed`; seed 0 is the reference
-    recipe) are used, which is enough for latency measurement and for checking the export itself.
-    The batch axis N is symbolic by default, as in the official export.
-    """
-    output = Path(output)
-    model = deploy_model(variant, weights, seed)
-    input_size = variant_config(variant).eval_spatial_size
+    build_model: Callable[[str], Any]
+    load_checkpoint: Callable[[Any, str | os.PathLike], None]
+    to_deploy: Callable[[Any], Any]
+    variant_config: Callable[[str], Any]  # with num_classes, num_top_queries and eval_spatial_size
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = reserve_temp_path(output)
-    try:
-        _export_to(model, tmp, input_size, dynamic_batch)
-        proto = _tidy(onnx.load(str(tmp)), variant_config(variant).num_top_queries)
-        onnx.checker.check_model(proto, full_check=True)
-        onnx.save(proto, str(tmp))
-        os.replace(tmp, output)
-    finally:
-        tmp.unlink(missing_ok=True)
+    def deploy_model(self, variant: str, weights: str | os.PathLike | None = None, seed: int = 0) -> DeployModel:
+        """The exported module: fused network + post-processor, in eval mode."""
+        model = self.build_model(variant)
+        if weights is not None:
+            self.load_checkpoint(model, weights)
+        else:
+            fill_deterministic(model, seed)
+        cfg = self.variant_config(variant)
+        return DeployModel(self.to_deploy(model), PostProcessor(cfg.num_classes, cfg.num_top_queries)).eval()
+
+    def deploy_inputs(self, variant: str, weights: Path | None, seed: int, size: int) -> tuple[DeployModel, tuple]:
+        """The deploy module and fixed-seed inputs of `size` (CPU, FP32), for timing it in PyTorch."""
+        generator = torch.Generator().manual_seed(seed)
+        image = torch.rand(1, 3, size, size, generator=generator)  # RGB 0-1, as the export's input
+        sizes = torch.tensor([[640, 480]], dtype=torch.int64)  # original [w, h] the boxes are scaled to
+        return self.deploy_model(variant, weights, seed), (image, sizes)
+
+    def export_onnx(self, variant: str, output: str | os.PathLike, weights: str | os.PathLike | None = None,
+                    seed: int = 0, *, dynamic_batch: bool = True) -> None:
+        """Write the deploy model + post-processor of `variant` to `output` (atomically: no partial file on failure).
+
+        Without `weights`, deterministic stand-in weights (seeded by `seed`; seed 0 is the reference
+        recipe) are used, which is enough for latency measurement and for checking the export itself.
+        The batch axis N is symbolic by default, as in the official export.
+        """
+        output = Path(output)
+        model = self.deploy_model(variant, weights, seed)
+        cfg = self.variant_config(variant)
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = reserve_temp_path(output)
+        try:
+            _export_to(model, tmp, cfg.eval_spatial_size, dynamic_batch)
+            proto = _tidy(onnx.load(str(tmp)), cfg.num_top_queries)
+            onnx.checker.check_model(proto, full_check=True)
+            onnx.save(proto, str(tmp))
+            os.replace(tmp, output)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+RTDETRV2 = DetrExport(build_model, load_checkpoint, to_deploy, variant_config)
+deploy_model = RTDETRV2.deploy_model
+deploy_inputs = RTDETRV2.deploy_inputs
+export_onnx = RTDETRV2.export_onnx
