@@ -11,6 +11,11 @@ import shutil
 from pathlib import Path
 
 import pooch
+import tqdm
+
+# tqdm's bars otherwise start a monitor thread that outlives them: a `refresh --fetch` would still have it
+# running while latencies are timed, and a thread waking in the process takes the GIL from session.run
+tqdm.tqdm.monitor_interval = 0
 
 #: seconds without a byte before a transfer counts as broken
 TIMEOUT_S = 60
