@@ -87,18 +87,27 @@ def _table_latency(args: argparse.Namespace, registry) -> int:
     kind = next(k for k in BACKENDS[args.backend].kinds if timed_metric(k))
     family, variant = lookup(args.variant, registry)
     request = MeasureRequest(family, variant, args.backend, weights=args.weights, seed=args.seed, registry=registry,
-                             latency_budget_s=args.budget or 20.0, allow_busy=args.allow_busy)
+                             latency_budget_s=args.budget or 20.0, allow_busy=args.allow_busy,
+                             precision=args.precision)
     measure = KINDS[kind].measure
     result = resolve(measure)(request) if measure else resolve(KINDS[kind].measure_together)([request])[variant.id]
     if isinstance(result, Exception):
         raise result
     stats = result.timing.stats
-    return _store(result, args.results, f"{result.variant}: {timed_metric(kind).label} median {stats.median:.3f} ms "
+    return _store(result, args.results, f"{result.variant}: {timed_metric(kind).label} {result.precision.upper()} "
+                                        f"median {stats.median:.3f} ms "
                                         f"(p90 {stats.p90:.3f}, {stats.runs} runs) [{result.status}]", args.json)
+
+
+#: the backends that run a variant's INT8 (QDQ ONNX) graph: the CPU ones
+INT8_BACKENDS = ("ort-cpu", "openvino-cpu")
 
 
 def run_latency(args: argparse.Namespace) -> int:
     preflight(args)
+    if args.precision != "fp32" and args.backend not in INT8_BACKENDS:
+        raise BenchgenError(f"--precision {args.precision} runs on {' and '.join(INT8_BACKENDS)} only (got --backend "
+                            f"{args.backend}, which times its own FP16 engine); drop --precision or pick a CPU backend")
     registry = registry_from_args(args)
     if args.backend not in ("ort-cpu", "tensorrt", "torch-cuda"):
         return _table_latency(args, registry)
@@ -122,12 +131,13 @@ def run_latency(args: argparse.Namespace) -> int:
     progress_note(f"timing {args.variant} with ONNX Runtime on the CPU: warm-up, then up to {budget:g} s of timed "
                   "runs in rounds (until the median's 95 % interval is within ±1 %), waiting first for a quiet machine")
     result = measure_cpu_latency(args.variant, weights=args.weights, budget_s=budget, threads=args.threads,
-                                 registry=registry, image=args.image, seed=args.seed, allow_busy=args.allow_busy)
+                                 registry=registry, image=args.image, seed=args.seed, allow_busy=args.allow_busy,
+                                 precision=args.precision)
     net, e2e = result.timing.stats, result.details.get("end_to_end")
     after = (f"end-to-end {e2e['median']:.2f} ms" if e2e
              else f"end-to-end not timed ({result.details['end_to_end_skipped']})")
     probe = result.timing.calibration.median_ms if result.timing.calibration else 0
-    summary = (f"{result.variant}: ORT CPU network median {net.median:.2f} ms (p90 {net.p90:.2f}, "
+    summary = (f"{result.variant}: ORT CPU {result.precision.upper()} network median {net.median:.2f} ms (p90 {net.p90:.2f}, "
                f"{net.runs} runs in {result.details['rounds']['done']} rounds), {after} "
                f"[threads {result.settings['intra_op_threads']}; calibration probe {probe:.3g} ms]")
     if result.status == "unstable":
@@ -210,6 +220,10 @@ def register(subparsers) -> None:
     latency.add_argument("--allow-busy", action="store_true",
                          help="time even while other processes load the machine (no waiting, no retries); the result "
                               "is published with the load evidence in its note")
+    latency.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
+                         help="fp32: the exported graph; int8: its post-training static quantisation (QDQ, calibrated "
+                              "on the 80 train2017 images of coco-train2017-mini80, cached), for the CPU backends "
+                              "(default: %(default)s)")
     latency.add_argument("--image", type=Path, default=None,
                          help="image to pre/post-process (default: the first tiny80 image, else fixed noise)")
     latency.set_defaults(func=run_latency)

@@ -23,3 +23,5 @@ class MeasureRequest:
     annotations: Path | None = None
     latency_budget_s: float = 20.0
     allow_busy: bool = False
+    #: "fp32" (the exported graph) or "int8" (its post-training quantised copy, benchgen.measure.quantize)
+    precision: str = "fp32"

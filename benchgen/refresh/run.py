@@ -110,7 +110,8 @@ class Recorder:
     def __init__(self, results_dir: Path, previous: Results, outcome: Outcome, console: Console) -> None:
         self.results_dir, self.outcome, self.console = results_dir, outcome, console
         # headers: only the last good result of a cell something was measured for is read in full
-        self.last_ok = {(h.machine_id, h.variant, h.kind): h for h in as_headers(previous) if h.status == "ok"}
+        self.last_ok = {(h.machine_id, h.variant, h.kind): h for h in as_headers(previous)
+                        if h.status == "ok" and h.precision == "fp32"}
 
     def finish(self, job: Job, result: Result) -> Result:
         result.cache_key = job.key
