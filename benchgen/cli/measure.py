@@ -57,7 +57,8 @@ def run_eval(args: argparse.Namespace) -> int:
     result = evaluate_accuracy(args.variant, images_dir=args.images, annotations=args.annotations,
                                weights=args.weights, backend=args.backend, max_images=args.max_images,
                                registry=registry_from_args(args), progress=not args.no_progress,
-                               use_cache=not args.no_cache, workers=args.workers, seed=args.seed)
+                               use_cache=not args.no_cache, workers=args.workers, seed=args.seed,
+                               precision=args.precision)
     details = result.details
     source = "cached detections" if details["from_cache"] else f"{details['images_per_second']:.1f} img/s"
     if not args.json:
@@ -67,7 +68,8 @@ def run_eval(args: argparse.Namespace) -> int:
         shown = "; ".join(details["decode_warning_images"][:3])
         print(f"warning: {details['decode_warnings']} image(s) decoded incomplete and were scored as decoded "
               f"({shown}); the mAP is lower than the model's", file=sys.stderr)
-    return _store(result, args.results, f"{result.variant}: mAP50-95 {result.metrics['map50_95']:.2f} on "
+    return _store(result, args.results, f"{result.variant} {result.precision.upper()}: mAP50-95 "
+                                        f"{result.metrics['map50_95']:.2f} on "
                                         f"{result.settings['dataset']} ({args.backend}, {source})", args.json)
 
 
@@ -189,6 +191,9 @@ def register(subparsers) -> None:
                           help="evaluate only the first N images (by image id)")
     evaluate.add_argument("--workers", type=int_between(1, MAX_WORKERS, "more threads only wait on each other"), default=None,
                           help="threads decoding and pre/post-processing images (default: up to 4)")
+    evaluate.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
+                          help="int8: score the variant's post-training INT8 graph (calibrated on train2017 images "
+                               "only, never on the evaluated ones) (default: %(default)s)")
     evaluate.add_argument("--no-cache", action="store_true", help="re-run inference even if detections are cached")
     evaluate.add_argument("--no-progress", action="store_true", help="no progress bar")
     evaluate.set_defaults(func=run_eval)

@@ -50,7 +50,8 @@ def _refresh(args: argparse.Namespace, registry, console: Console, started: floa
     machines = available_backends(args.backend, console)
     jobs = plan(registry, results, machines, only=args.only, all_variants=args.all, backends=list(machines),
                 force=args.force,
-                weights_dir=args.weights_dir, seed=args.seed, images=args.images, annotations=args.annotations)
+                weights_dir=args.weights_dir, seed=args.seed, images=args.images, annotations=args.annotations,
+                precisions=tuple(dict.fromkeys(args.precision or ["fp32"])))
     if args.kind:
         jobs = [j for j in jobs if j.kind in args.kind]
     held = apply_backoff(jobs, retry=args.retry_unstable or args.force or args.allow_busy)
@@ -110,6 +111,9 @@ def register(subparsers) -> None:
     parser.add_argument("--kind", action="append", choices=measurement_kinds(),
                         help="measurement kind (repeatable), e.g. size alone: params and FLOPs, which do not depend "
                              "on the machine's load; default: every kind")
+    parser.add_argument("--precision", action="append", choices=("fp32", "int8"),
+                        help="precision (repeatable): int8 adds the quantised graph's CPU latencies and accuracy "
+                             "(benchgen.measure.quantize); default: fp32")
     parser.add_argument("--dry-run", action="store_true", help="list what would run and why, measure nothing")
     parser.add_argument("--force", action="store_true", help="re-measure even what is up to date")
     parser.add_argument("--weights-dir", type=Path, default=None,

@@ -14,7 +14,7 @@ from benchgen.errors import BenchgenError
 from benchgen.measure.coco_eval import engine_label
 from benchgen.measure.dataset import default_dataset_root
 from benchgen.measure.backends import backend_fingerprint
-from benchgen.metrics import BACKENDS
+from benchgen.metrics import BACKENDS, KINDS
 from benchgen.refresh.cache_key import cache_key, model_material
 from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.index import ResultHeader, Results, as_headers
@@ -34,13 +34,15 @@ class Job:
     stale: bool = True
     unavailable: bool = False  # an input is missing on this machine (e.g. a bring-your-own ONNX file)
     extra: dict = field(default_factory=dict)
+    #: fp32, or int8: the variant's quantised graph (benchgen.measure.quantize), a key of its own
+    precision: str = "fp32"
     #: how often a timing with these inputs came out unstable on this machine (refresh/backoff.py)
     unstable_attempts: int = 0
     last_unstable: ResultHeader | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.variant.id} {self.kind} ({self.backend})"
+        return f"{self.variant.id} {self.kind} ({self.backend}{'' if self.precision == 'fp32' else ' ' + self.precision})"
 
 
 def find_weights(weights_dir: Path | None, variant: Variant) -> Path | None:
@@ -100,6 +102,17 @@ def select(registry: Registry, only: list[str] | None, all_variants: bool = Fals
     return [(f, v) for f, v in chosen if f.id in only or v.id in only]
 
 
+def runs_int8(kind: str) -> bool:
+    """The kinds that run the INT8 QDQ graph: the CPU timings and accuracy (GPU kinds build FP16 engines)."""
+    return kind == "accuracy" or KINDS[kind].cpu_contention
+
+
+def int8_material() -> dict:
+    from benchgen.measure.quantize import DEFAULT_TOOL, recipe, tool_version
+
+    return {"precision": "int8", "quantisation": recipe(DEFAULT_TOOL), "quantiser": tool_version(DEFAULT_TOOL)}
+
+
 def dataset_extra(images: Path | None, annotations: Path | None) -> dict | None:
     root = default_dataset_root()
     images = images or root / "val2017"
@@ -116,9 +129,11 @@ def dataset_extra(images: Path | None, annotations: Path | None) -> dict | None:
 
 def plan(registry: Registry, results: Results, machines: dict[str, str], *, only: list[str] | None = None,
          all_variants: bool = False, backends: list[str], force: bool = False, weights_dir: Path | None = None, seed: int = 0,
-         images: Path | None = None, annotations: Path | None = None) -> list[Job]:
+         images: Path | None = None, annotations: Path | None = None,
+         precisions: tuple[str, ...] = ("fp32",)) -> list[Job]:
     """`machines` maps backend -> machine id (GPU results belong to the GPU machine); `results` are
-    results or their headers."""
+    results or their headers. An INT8 job exists for the kinds that run a QDQ graph (the CPU timings,
+    and accuracy), with the quantisation recipe in its key; FP32 keys are those of before INT8 existed."""
     headers = as_headers(results)
     fresh = {(h.machine_id, h.variant, h.kind, h.cache_key) for h in headers if h.status == "ok"}
     previous = {(h.machine_id, h.variant, h.kind) for h in headers}
@@ -154,12 +169,15 @@ def plan(registry: Registry, results: Results, machines: dict[str, str], *, only
             if trained and dataset is not None and BACKENDS[backend].accuracy:
                 kinds.append("accuracy")
             fingerprint = backend_fingerprint(backend)
-            for kind in kinds:
+            for kind, precision in ((k, p) for p in precisions for k in kinds if p == "fp32" or runs_int8(k)):
                 # accuracy: the dataset and the scoring engine's version (a new engine version re-scores)
                 extra = {**dataset, "coco_engine": engine_label()} if kind == "accuracy" else None
+                if precision != "fp32":
+                    extra = {**(extra or {}), **int8_material()}
                 machine_id = machines[backend]
                 key = cache_key(kind, model, fingerprint, machine_id, extra)
-                job = Job(family, variant, kind, backend, key, machine_id, weights, extra=extra or {})
+                job = Job(family, variant, kind, backend, key, machine_id, weights, extra=extra or {},
+                          precision=precision)
                 if force:
                     job.reason = "forced (--force)"
                 elif (machine_id, variant.id, kind, key) in fresh:
