@@ -136,6 +136,9 @@ class Backend:
     implementations_only: bool = False
     #: accuracy is measured with it where trained weights and a dataset are at hand
     accuracy: bool = False
+    #: a refresh without --backend measures with it (False: only when named, e.g. a second CPU column
+    #: that would double a first refresh's timing time)
+    default: bool = True
     help: str = ""
 
 
@@ -192,7 +195,8 @@ BACKENDS: dict[str, Backend] = {b.id: b for b in (
             help="ONNX Runtime on the CPU: sizes, CPU latency, and mAP with trained weights"),
     Backend("openvino-cpu", ("latency-openvino-cpu",), machine="benchgen.measure.backends:cpu_machine_id",
             fingerprint="benchgen.measure.openvino_runner:openvino_fingerprint",
-            help="OpenVINO on the CPU (batch-1 latency hint): a second CPU latency column"),
+            default=False, help="OpenVINO on the CPU (batch-1 latency hint): a second CPU latency column, "
+            "measured when named (--backend openvino-cpu)"),
     Backend("tensorrt", ("latency-gpu",), machine="benchgen.measure.tensorrt_engine:gpu_machine_id",
             fingerprint="benchgen.measure.tensorrt_engine:engine_fingerprint", help="TensorRT FP16 GPU latency"),
     Backend("torch-cuda", ("latency-torch-cuda",), machine="benchgen.measure.latency_torch:torch_gpu_machine_id",

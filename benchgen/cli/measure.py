@@ -49,6 +49,11 @@ def _store(result: Result, results_dir: Path, summary: str, as_json: bool = Fals
     return 0
 
 
+def _precision(result: Result) -> str:
+    """" INT8" in a summary line; nothing for FP32, the default every summary has always meant."""
+    return "" if result.precision == "fp32" else f" {result.precision.upper()}"
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from benchgen.measure.accuracy import evaluate_accuracy
 
@@ -68,7 +73,7 @@ def run_eval(args: argparse.Namespace) -> int:
         shown = "; ".join(details["decode_warning_images"][:3])
         print(f"warning: {details['decode_warnings']} image(s) decoded incomplete and were scored as decoded "
               f"({shown}); the mAP is lower than the model's", file=sys.stderr)
-    return _store(result, args.results, f"{result.variant} {result.precision.upper()}: mAP50-95 "
+    return _store(result, args.results, f"{result.variant}{_precision(result)}: mAP50-95 "
                                         f"{result.metrics['map50_95']:.2f} on "
                                         f"{result.settings['dataset']} ({args.backend}, {source})", args.json)
 
@@ -96,7 +101,7 @@ def _table_latency(args: argparse.Namespace, registry) -> int:
     if isinstance(result, Exception):
         raise result
     stats = result.timing.stats
-    return _store(result, args.results, f"{result.variant}: {timed_metric(kind).label} {result.precision.upper()} "
+    return _store(result, args.results, f"{result.variant}: {timed_metric(kind).label}{_precision(result)} "
                                         f"median {stats.median:.3f} ms "
                                         f"(p90 {stats.p90:.3f}, {stats.runs} runs) [{result.status}]", args.json)
 
@@ -139,7 +144,7 @@ def run_latency(args: argparse.Namespace) -> int:
     after = (f"end-to-end {e2e['median']:.2f} ms" if e2e
              else f"end-to-end not timed ({result.details['end_to_end_skipped']})")
     probe = result.timing.calibration.median_ms if result.timing.calibration else 0
-    summary = (f"{result.variant}: ORT CPU {result.precision.upper()} network median {net.median:.2f} ms (p90 {net.p90:.2f}, "
+    summary = (f"{result.variant}: ORT CPU{_precision(result)} network median {net.median:.2f} ms (p90 {net.p90:.2f}, "
                f"{net.runs} runs in {result.details['rounds']['done']} rounds), {after} "
                f"[threads {result.settings['intra_op_threads']}; calibration probe {probe:.3g} ms]")
     if result.status == "unstable":

@@ -66,9 +66,12 @@ def request(job: Job, registry: Registry, options: Options) -> MeasureRequest:
 
 
 def outcome_key(job: Job) -> str:
-    """Where a latency job's result is in what the timing returns: its variant id, and its precision
-    unless FP32 (the two precisions of a variant are timed in separate calls)."""
-    return job.variant.id if job.precision == "fp32" else f"{job.variant.id}@{job.precision}"
+    """Where a latency job's result is in what the timing returns: its variant id, then its kind and
+    precision where they are not the first CPU column's (each kind and precision is timed in a call of
+    its own, which answers by variant id)."""
+    if (job.kind, job.precision) == ("latency-cpu", "fp32"):
+        return job.variant.id
+    return f"{job.variant.id}@{job.kind}@{job.precision}"
 
 
 def measure(job: Job, registry: Registry, options: Options) -> Result:

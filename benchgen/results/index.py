@@ -87,7 +87,8 @@ class ResultHeader:
         prov = result.provenance
         return cls(result.variant, result.kind, result.status, result.cache_key, result.metrics, prov.machine,
                    prov.date, prov.git_commit, probe_ms or None, calibration.probe if probe_ms else None,
-                   str(path) if path is not None else None, result if keep else None, result.precision)
+                   str(path) if path is not None else None, precision=result.precision,
+                   _result=result if keep else None)
 
     def _content(self) -> tuple:
         """What the file said, with the two values taken from its details compared as JSON (a NaN
@@ -176,7 +177,7 @@ def _read_index(path: Path, prefix: str, where: str, fingerprint: str) -> dict[s
                 in data["entries"]:
             cached[rel] = (signature, ResultHeader(variant, kind, status, key, metrics, machines[machine],
                                                    dt.datetime.fromisoformat(date), commit, probe_ms, probe,
-                                                   prefix + rel, None, precision))
+                                                   prefix + rel, precision=precision))
         return cached
     except Exception:  # noqa: BLE001 - an unusable index is no index: every file is read
         return {}
