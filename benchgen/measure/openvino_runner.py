@@ -67,9 +67,11 @@ class OpenVinoRunner:
         chosen = {}
         for key in READ_BACK:
             try:
-                chosen[key.lower()] = str(compiled.get_property(key))
+                value = compiled.get_property(key)
             except RuntimeError:  # a property this OpenVINO build does not report
                 continue
+            # an element type reads "<Type: 'float32'>" as a string; its name is what the config says
+            chosen[key.lower()] = value.get_type_name() if hasattr(value, "get_type_name") else str(value)
         self.settings: dict[str, Any] = {
             "backend": "openvino-cpu", "openvino": openvino_version().split("-")[0],
             "threads_requested": threads if threads else "openvino default",
