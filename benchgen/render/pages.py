@@ -216,7 +216,8 @@ class SiteRenderer:
         """Per variant, every successful latency measurement in time order, in one pass over the results."""
         series: dict[str, list[dict]] = {}
         for r in self.results:
-            if r.status == "ok" and r.kind in KINDS and KINDS[r.kind].history:
+            # the series are the FP32 columns' (an INT8 figure is not a point of their history)
+            if r.status == "ok" and r.kind in KINDS and KINDS[r.kind].history and r.precision == "fp32":
                 for metric, value in r.metrics.items():
                     series.setdefault(r.variant, []).append({
                         "date": r.date.isoformat(), "metric": metric, "value": value,
