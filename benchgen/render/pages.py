@@ -32,6 +32,7 @@ from benchgen.registry.schema import Family, Registry
 from benchgen.render.analysis import analyse_pair, latency_bases, pareto_front
 from benchgen.render.chart_data import chart_data, chart_data_script
 from benchgen.render.format import number, yaml_text
+from benchgen.render.precision import int8_accuracy_rows
 from benchgen.render.generated_files import install, owned_files, staged
 from benchgen.render.notes import Notes
 from benchgen.render.page_text import PageEnvironment, plain_text, visible_data
@@ -209,6 +210,7 @@ class SiteRenderer:
         return self._render("family.md.j2", 1, family=family, notes=notes, tables=tables,
                             other_rows=other_models_view(family.other_models, notes),
                             view_options=_view_options(views), history=history,
+                            int8_rows=int8_accuracy_rows(self.results, family),
                             comparisons=[(a, b) for a, b in self.pairs() if family.id in (a.id, b.id)],
                             slug=pair_slug)
 
