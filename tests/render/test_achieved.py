@@ -1,0 +1,25 @@
+"""The achieved rate beside a measured CPU latency: the graph's FLOPs over the median."""
+
+from __future__ import annotations
+
+from benchgen.render.achieved import achieved_text
+from benchgen.results.merge import Cell
+from tests.conftest import make_result
+
+
+def cells(latency_metric: str = "latency_cpu_ms", kind: str = "latency-cpu", flops_measured: bool = True):
+    latency = Cell(latency_metric, measured=make_result("a", kind, {latency_metric: 10.0}))
+    flops = Cell("flops_g", measured=make_result("a", "size", {"params_m": 1.0, "flops_g": 1.08})
+                 if flops_measured else None)
+    return {latency_metric: latency, "flops_g": flops}
+
+
+def test_a_cpu_latency_shows_flops_over_its_median():
+    assert achieved_text("latency_cpu_ms", cells()) == "108 GFLOP/s"
+    assert achieved_text("latency_openvino_cpu_ms", cells("latency_openvino_cpu_ms", "latency-openvino-cpu")) \
+        == "108 GFLOP/s"
+
+
+def test_nothing_without_a_measured_graph_count_or_for_a_gpu_timing():
+    assert achieved_text("latency_cpu_ms", cells(flops_measured=False)) is None
+    assert achieved_text("latency_trt_ms", cells("latency_trt_ms", "latency-gpu")) is None
