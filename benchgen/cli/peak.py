@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
+
+from benchgen.paths import DEFAULT_RESULTS_DIR
 
 
 def run_peak(args: argparse.Namespace) -> int:
     from benchgen.measure.peak import measure_peak
 
     peak = measure_peak()
+    if args.save:
+        from benchgen.results.peaks import save_peak
+        from benchgen.results.provenance import current_machine
+
+        path = save_peak(args.results, current_machine().id, peak)
+        print(f"saved -> {path} (the pages divide each CPU latency's achieved GFLOP/s by it)", file=sys.stderr)
     if args.json:
         print(json.dumps(peak, indent=2))
         return 0
@@ -33,4 +43,9 @@ def register(subparsers) -> None:
                     "clock x cores). A latency's achieved GFLOP/s is its graph's FLOPs over its median; its share "
                     "of this ceiling says how compute-bound it is. Run it on a quiet machine.")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--save", action="store_true",
+                        help="store the figures as this machine's peak beside its results (<results>/<machine>/"
+                             "cpu-peak.yaml), for the pages' share-of-peak; measure on a quiet machine")
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS_DIR,
+                        help="results directory for --save (default: the project's, %(default)s)")
     parser.set_defaults(func=run_peak)

@@ -11,8 +11,9 @@ from benchgen.metrics import KINDS, METRICS
 from benchgen.results.merge import Cell
 
 
-def achieved_text(metric: str, cells: dict[str, Cell]) -> str | None:
-    """e.g. "99 GFLOP/s" for a measured CPU latency whose row has a measured FLOPs count; else None."""
+def achieved_text(metric: str, cells: dict[str, Cell], peaks: dict[str, float] | None = None) -> str | None:
+    """e.g. "99 GFLOP/s, 31 % of peak" for a measured CPU latency whose row has a measured FLOPs
+    count (the share where its machine saved a peak, `benchgen peak --save`); else None."""
     latency, flops = cells.get(metric), cells.get("flops_g")
     if latency is None or latency.measured is None or not KINDS[METRICS[metric].kind].cpu_contention:
         return None
@@ -22,4 +23,6 @@ def achieved_text(metric: str, cells: dict[str, Cell]) -> str | None:
     count = flops.measured.metrics.get("flops_g")
     if not median_ms or not count:
         return None
-    return f"{count / (median_ms / 1000.0):.0f} GFLOP/s"
+    rate = count / (median_ms / 1000.0)
+    peak = (peaks or {}).get(latency.measured.provenance.machine.id)
+    return f"{rate:.0f} GFLOP/s" + (f", {rate / peak:.0%} of peak" if peak else "")

@@ -107,7 +107,7 @@ class SiteTables:
     """Every view's cells, formatted and rendered once; `page` assembles any subset of families."""
 
     def __init__(self, tables: list[Table], render_cell: Callable[[CellView], Markup],
-                 row_start: Callable[[object, str], Markup]) -> None:
+                 row_start: Callable[[object, str], Markup], peaks: dict[str, float] | None = None) -> None:
         self._row_start = row_start
         self._starts: dict[tuple[str, str], Markup] = {}  # (variant, base) -> the row's first cells
         recorder = _Recorder()
@@ -118,7 +118,7 @@ class SiteTables:
                 cells = {}
                 for metric, cell in row.cells.items():
                     shown = cell_view(cell, row.variant.id, recorder)
-                    rate = achieved_text(metric, row.cells)
+                    rate = achieved_text(metric, row.cells, peaks)
                     if rate:
                         shown.beside = "; ".join(part for part in (rate, shown.beside) if part)
                     refs = recorder.take()

@@ -157,7 +157,7 @@ def build_time() -> dt.datetime:
 
 class SiteRenderer:
     def __init__(self, registry: Registry, results: Results, templates: Path = DEFAULT_TEMPLATES,
-                 now: dt.datetime | None = None) -> None:
+                 now: dt.datetime | None = None, peaks: dict[str, float] | None = None) -> None:
         self.registry = registry
         self.results = as_headers(results)  # results or their headers; cells read theirs in full
         self._series = self._all_history()
@@ -166,7 +166,7 @@ class SiteRenderer:
         self.views = Views([build_table(registry, self.results, m) for m in machines(self.results)],
                            build_table(registry, self.results, None))
         macros = self.env.get_template("_macros.j2").module
-        self.tables = SiteTables(self.views.all, macros.cell, macros.row_start)
+        self.tables = SiteTables(self.views.all, macros.cell, macros.row_start, peaks)
         # a family's overview and use cases are the same on each of its comparison pages
         self.overviews = {f.id: macros.family_overview(f) for f in registry.families}
         self.use_cases = {f.id: macros.family_use_cases(f) for f in registry.families}
@@ -367,7 +367,8 @@ def check_docs(docs: Path) -> None:
 
 
 def render_site(registry: Registry, results: Results, docs: Path = DEFAULT_DOCS,
-                templates: Path = DEFAULT_TEMPLATES, node_modules: Path | None = None) -> list[Path]:
+                templates: Path = DEFAULT_TEMPLATES, node_modules: Path | None = None,
+                peaks: dict[str, float] | None = None) -> list[Path]:
     """Render into a staging directory, then move each generated file into docs/.
 
     Holds the docs tree's lock: a second render waits instead of swapping the same paths. Which
@@ -375,7 +376,7 @@ def render_site(registry: Registry, results: Results, docs: Path = DEFAULT_DOCS,
     (`generated_files`; the CLI checks once more before it loads anything, `check_docs`): a file
     of the user's where the render writes stops the render, unharmed."""
     docs = Path(docs)
-    renderer = SiteRenderer(registry, results, templates)
+    renderer = SiteRenderer(registry, results, templates, peaks=peaks)
     with exclusive(docs, "render"):
         return _render_into(renderer, docs, node_modules, owned_files(docs, GENERATED, VENDOR_FILES))
 

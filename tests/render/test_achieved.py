@@ -23,3 +23,16 @@ def test_a_cpu_latency_shows_flops_over_its_median():
 def test_nothing_without_a_measured_graph_count_or_for_a_gpu_timing():
     assert achieved_text("latency_cpu_ms", cells(flops_measured=False)) is None
     assert achieved_text("latency_trt_ms", cells("latency_trt_ms", "latency-gpu")) is None
+
+
+def test_the_share_of_the_machines_saved_peak_follows_the_rate(tmp_path):
+    from benchgen.results.peaks import load_peaks, save_peak
+    from tests.conftest import MACHINE
+
+    save_peak(tmp_path, MACHINE.id, {"all_threads": {"best_gflops": 216.0}})
+    (tmp_path / "other-machine").mkdir()
+    (tmp_path / "other-machine" / "cpu-peak.yaml").write_text("not: a peak\n")
+    peaks = load_peaks(tmp_path)
+    assert peaks == {MACHINE.id: 216.0}  # one probe given: it is the peak
+    assert achieved_text("latency_cpu_ms", cells(), peaks) == "108 GFLOP/s, 50% of peak"
+    assert achieved_text("latency_cpu_ms", cells(), {"elsewhere": 100.0}) == "108 GFLOP/s"
