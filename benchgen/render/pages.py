@@ -32,7 +32,7 @@ from benchgen.registry.schema import Family, Registry
 from benchgen.render.analysis import analyse_pair, latency_bases, pareto_front
 from benchgen.render.chart_data import chart_data, chart_data_script
 from benchgen.render.format import number, yaml_text
-from benchgen.render.precision import int8_accuracy_rows
+from benchgen.render.precision import int8_accuracy_rows, int8_chart_rows
 from benchgen.render.generated_files import install, owned_files, staged
 from benchgen.render.notes import Notes
 from benchgen.render.page_text import PageEnvironment, plain_text, visible_data
@@ -253,8 +253,9 @@ class SiteRenderer:
                             discrepancies=registry_discrepancies(self.registry), results=self.results)
 
     def chart_script(self) -> str:
+        int8 = {t.machine.id: int8_chart_rows(self.results, self.registry, t.machine.id) for t in self.views.tables}
         data = chart_data([(f.id, f.name) for f in self.registry.families], self.views.tables,
-                          self.views.reported, self.now.isoformat())
+                          self.views.reported, self.now.isoformat(), int8)
         return chart_data_script(data)
 
     def history_script(self) -> str:

@@ -49,3 +49,37 @@ def int8_accuracy_rows(headers: list[ResultHeader], family: Family) -> list[dict
                      "quantiser": result.settings.get("quantiser", ""), "dataset": result.settings.get("dataset", ""),
                      "date": result.provenance.date.strftime("%Y-%m-%d")})
     return rows
+
+
+#: how the chart names a family's INT8 series (its own legend entry, drawn dashed)
+INT8_SUFFIX = "@int8"
+
+
+def int8_chart_rows(headers: list[ResultHeader], registry, machine_id: str) -> list[dict[str, Any]]:
+    """Chart rows of the INT8 graphs measured on `machine_id`: each trained variant with an INT8 mAP
+    (any machine: accuracy is not machine-bound) and at least one INT8 CPU latency on this machine,
+    as a family of its own ("<family>@int8"), so the chart draws it beside, not into, the FP32 line."""
+    from benchgen.metrics import chart_latencies
+
+    accuracy: dict[str, float] = {}
+    latency: dict[tuple[str, str], float] = {}
+    for h in headers:  # oldest first: the newest wins
+        if h.precision != "int8" or h.status != "ok":
+            continue
+        if h.kind == "accuracy" and "map50_95" in h.metrics:
+            accuracy[h.variant] = h.metrics["map50_95"]
+        elif h.machine_id == machine_id:
+            for metric, value in h.metrics.items():
+                latency[(h.variant, metric)] = value
+    rows = []
+    for family, variant in registry.variants():
+        if variant.id not in accuracy:
+            continue
+        item: dict[str, Any] = {"variant": variant.id + INT8_SUFFIX, "name": f"{variant.name} INT8",
+                                "family": family.id + INT8_SUFFIX, "map": accuracy[variant.id],
+                                "map_origin": "measured"}
+        for metric in chart_latencies():
+            item[metric.id] = latency.get((variant.id, metric.id))
+        if any(item[m.id] is not None for m in chart_latencies()):
+            rows.append(item)
+    return rows

@@ -22,6 +22,11 @@
     return select ? select.value : window.BENCHGEN_DATA.views[0].id;
   }
 
+  // A series beside a family's own ("yolox@int8": its INT8 graphs) is shown wherever the family is.
+  function familyOf(id) {
+    return id.split("@")[0];
+  }
+
   function exactView(id) {
     return window.BENCHGEN_DATA.views.find((v) => v.id === id) || null;
   }
@@ -30,7 +35,7 @@
   function availableMetrics(view, families) {
     const metrics = window.BENCHGEN_DATA.latencyMetrics;
     return Object.keys(metrics).filter((m) => view.rows.some(
-      (r) => families.includes(r.family) && r[m] !== null && r.map !== null));
+      (r) => families.includes(familyOf(r.family)) && r[m] !== null && r.map !== null));
   }
 
   // What the chart plots for the chosen view: its own figures, or, when it holds no drawable
@@ -50,9 +55,9 @@
     const text = cssVar("--md-default-fg-color", "#333");
     const grid = cssVar("--md-default-fg-color--lightest", "rgba(0,0,0,0.1)");
     const datasets = data.families
-      .filter((f) => shown.includes(f.id))
+      .filter((f) => shown.includes(familyOf(f.id)))
       .map((family) => {
-        const on = highlight.includes(family.id);
+        const on = highlight.includes(familyOf(family.id));
         const reported = view.id === "reported";
         const points = view.rows
           .filter((r) => r.family === family.id && r[metric] !== null && r.map !== null)
@@ -65,6 +70,7 @@
           borderColor: on ? family.color : GREY,
           backgroundColor: on ? family.color : GREY,
           borderWidth: on ? 2.5 : 1.5,
+          borderDash: family.dashed ? [5, 4] : [],
           pointRadius: on ? 4 : 3,
           showLine: true,
           order: on ? 0 : 1,

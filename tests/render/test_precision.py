@@ -28,3 +28,31 @@ def test_rows_come_from_int8_accuracy_results_with_their_paired_cost(tmp_path):
     (row,) = int8_accuracy_rows(as_headers([fp32, int8]), family)
     assert row["fp32"] == 26.34 + 5.86 and row["claim"] == "INT8 costs 5.9 AP" and row["images"] == 80
     assert int8_accuracy_rows(as_headers([fp32]), family) == []
+
+
+def test_the_chart_gets_an_int8_series_of_each_trained_variant_beside_its_family(tmp_path):
+    from benchgen.render.chart_data import chart_data
+    from benchgen.render.precision import int8_chart_rows
+    from benchgen.results.merge import build_table
+    from tests.conftest import MACHINE
+
+    registry = load_registry(write_registry(tmp_path / "reg", two_family_docs()))
+    family = registry.families[0]
+    variant = family.variants[0].id
+    accuracy = make_result(variant, "accuracy", {"map50_95": 26.3}).model_copy(update={"precision": "int8"})
+    latency = make_result(variant, "latency-cpu", {"latency_cpu_ms": 7.5}).model_copy(update={"precision": "int8"})
+    elsewhere = make_result(family.variants[1].id, "latency-cpu", {"latency_cpu_ms": 3.0}).model_copy(
+        update={"precision": "int8"})  # an INT8 latency without an INT8 mAP: not on an accuracy chart
+    headers = as_headers([accuracy, latency, elsewhere])
+    (row,) = int8_chart_rows(headers, registry, MACHINE.id)
+    assert (row["family"], row["map"], row["latency_cpu_ms"]) == (f"{family.id}@int8", 26.3, 7.5)
+    assert int8_chart_rows(headers, registry, "another-machine") == []
+    table = build_table(registry, headers, MACHINE)
+    data = chart_data([(f.id, f.name) for f in registry.families], [table], table, "now", {MACHINE.id: [row]})
+    series = [f for f in data["families"] if f["id"] == f"{family.id}@int8"]
+    assert series and series[0]["dashed"] and series[0]["name"].endswith(" INT8")
+    (view,) = [v for v in data["views"] if v["id"] == MACHINE.id]
+    assert row in view["rows"]
+    # no INT8 rows: the data is what it was
+    plain = chart_data([(f.id, f.name) for f in registry.families], [table], table, "now")
+    assert all("@" not in f["id"] for f in plain["families"])
