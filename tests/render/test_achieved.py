@@ -36,3 +36,18 @@ def test_the_share_of_the_machines_saved_peak_follows_the_rate(tmp_path):
     assert peaks == {MACHINE.id: 216.0}  # one probe given: it is the peak
     assert achieved_text("latency_cpu_ms", cells(), peaks) == "108 GFLOP/s, 50% of peak"
     assert achieved_text("latency_cpu_ms", cells(), {"elsewhere": 100.0}) == "108 GFLOP/s"
+
+
+def test_a_machine_with_two_cpu_columns_says_they_compare_on_it_only(tmp_path):
+    from benchgen.registry import load_registry
+    from benchgen.render.table_view import machine_caption
+    from benchgen.results.merge import build_table
+    from tests.conftest import MACHINE, two_family_docs, write_registry
+
+    registry = load_registry(write_registry(tmp_path / "reg", two_family_docs()))
+    variant = registry.families[0].variants[0].id
+    ort = make_result(variant, "latency-cpu", {"latency_cpu_ms": 10.0})
+    ov = make_result(variant, "latency-openvino-cpu", {"latency_openvino_cpu_ms": 8.0})
+    assert "compare with each other" not in machine_caption(build_table(registry, [ort], MACHINE))
+    caption = machine_caption(build_table(registry, [ort, ov], MACHINE))
+    assert "The CPU columns (CPU ONNX, CPU OpenVINO)" in caption and "not across machines" in caption
