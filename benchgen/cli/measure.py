@@ -85,6 +85,16 @@ def latency_backends() -> list[str]:
     return sorted(b.id for b in BACKENDS.values() if any(timed_metric(k) for k in b.kinds))
 
 
+#: the backends `benchgen latency` has options and summaries of its own for; others come from the table
+BUILT_IN = ("ort-cpu", "tensorrt", "torch-cuda")
+
+
+def table_backend_help(backend: str) -> str:
+    from benchgen.metrics import BACKENDS
+
+    return BACKENDS[backend].help
+
+
 def _table_latency(args: argparse.Namespace, registry) -> int:
     """A backend with no options of its own here: its kind's measuring function, as refresh calls it."""
     from benchgen.measure.model_files import lookup
@@ -106,17 +116,21 @@ def _table_latency(args: argparse.Namespace, registry) -> int:
                                         f"(p90 {stats.p90:.3f}, {stats.runs} runs) [{result.status}]", args.json)
 
 
-#: the backends that run a variant's INT8 (QDQ ONNX) graph: the CPU ones
-INT8_BACKENDS = ("ort-cpu", "openvino-cpu")
+def int8_backends() -> list[str]:
+    """The backends that run a variant's INT8 (QDQ ONNX) graph: those timing on the CPU (a kind judged
+    by the CPU contention rule); the GPU ones build their own FP16 engines."""
+    from benchgen.metrics import BACKENDS, KINDS
+
+    return [b.id for b in BACKENDS.values() if any(KINDS[k].cpu_contention for k in b.kinds)]
 
 
 def run_latency(args: argparse.Namespace) -> int:
     preflight(args)
-    if args.precision != "fp32" and args.backend not in INT8_BACKENDS:
-        raise BenchgenError(f"--precision {args.precision} runs on {' and '.join(INT8_BACKENDS)} only (got --backend "
+    if args.precision != "fp32" and args.backend not in int8_backends():
+        raise BenchgenError(f"--precision {args.precision} runs on {' and '.join(int8_backends())} only (got --backend "
                             f"{args.backend}, which times its own FP16 engine); drop --precision or pick a CPU backend")
     registry = registry_from_args(args)
-    if args.backend not in ("ort-cpu", "tensorrt", "torch-cuda"):
+    if args.backend not in BUILT_IN:
         return _table_latency(args, registry)
     if args.backend == "torch-cuda":
         return _torch_latency(args, registry)
@@ -213,7 +227,9 @@ def register(subparsers) -> None:
                     "least 200 iterations (needs an NVIDIA GPU and pip install 'benchgen[tensorrt]'). torch-cuda: the "
                     "fused PyTorch deploy model of DAMO-YOLO / RT-DETRv2 in FP16, captured in a CUDA graph, each "
                     "replay timed by CUDA events under the same stopping rule as ort-cpu (±0.5 %, at least 200 "
-                    "runs); GPU clocks and throttling are checked through NVML where nvidia-ml-py is installed.")
+                    "runs); GPU clocks and throttling are checked through NVML where nvidia-ml-py is installed. "
+                    + "".join(f"{b}: {table_backend_help(b)}. " for b in latency_backends() if b not in BUILT_IN)
+                    + "--precision int8 times the variant's post-training INT8 graph on the CPU backends.")
     _common(latency)
     latency.add_argument("--backend", choices=latency_backends(), default="ort-cpu",
                          help="runtime (default: %(default)s)")
