@@ -34,7 +34,23 @@ def _openvino():
         import openvino
     except ImportError as exc:
         raise BackendUnavailable(f"openvino-cpu needs the openvino package (pip install -e . installs it): {exc}") from None
+    stop_telemetry_thread()
     return openvino
+
+
+def stop_telemetry_thread() -> None:
+    """Importing OpenVINO (and NNCF) sends a telemetry event from a thread pool whose worker then
+    stays alive for the life of the process: a Python thread beside every later timing, ONNX
+    Runtime's included, which the rounds record and which competes for the GIL (see
+    benchgen.measure.rounds.other_python_threads). Its pool is shut down and joined; later events
+    are dropped by the telemetry library itself (it ignores a closed pool). Nothing is sent from
+    these machines in any case (no network)."""
+    try:
+        from openvino_telemetry.main import Telemetry
+
+        Telemetry().sender.executor.shutdown(wait=True, cancel_futures=True)
+    except Exception:  # noqa: BLE001 - another telemetry version: the thread stays, and the rounds say so
+        return
 
 
 def openvino_version() -> str:

@@ -236,6 +236,9 @@ def int8_model(model: ModelFiles, tool: str = DEFAULT_TOOL) -> ModelFiles:
         try:
             with stdout_to_stderr():
                 QUANTIZERS[tool](prepared_source(model.onnx_path, source), tmp, feeds)
+            from benchgen.measure.openvino_runner import stop_telemetry_thread
+
+            stop_telemetry_thread()  # NNCF sends its events through the same pool
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)

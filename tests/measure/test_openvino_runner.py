@@ -34,3 +34,11 @@ def test_openvino_computes_what_onnx_runtime_computes_and_records_its_settings(t
 def test_the_fingerprint_names_the_version_and_the_fixed_configuration():
     fingerprint = openvino_fingerprint()
     assert fingerprint["config"] == LATENCY_CONFIG and fingerprint["openvino"][0].isdigit()
+
+
+def test_no_python_thread_of_openvino_outlives_its_import(tmp_path):
+    """OpenVINO's telemetry pool would otherwise sit beside every later timing, ONNX Runtime's too."""
+    from benchgen.measure.rounds import other_python_threads
+
+    OpenVinoRunner(build_tiny_yolox_onnx(tmp_path / "tiny.onnx"))
+    assert not [t for t in other_python_threads() if t.startswith("ThreadPoolExecutor")]
