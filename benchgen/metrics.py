@@ -136,6 +136,9 @@ class Backend:
     implementations_only: bool = False
     #: accuracy is measured with it where trained weights and a dataset are at hand
     accuracy: bool = False
+    #: a refresh without --backend measures with it (False: only when named, e.g. a second CPU column
+    #: that would double a first refresh's timing time)
+    default: bool = True
     help: str = ""
 
 
@@ -182,6 +185,10 @@ METRICS: dict[str, Metric] = {m.id: m for m in (
            "latency-torch-cuda", source_tolerance=("relative", 0.05), regression=("relative", 0.10),
            phrase=lambda v: f"{v:.2f} ms", reported=False, timed=True, legacy_details="compute",
            chart_label="PyTorch CUDA FP16", chart_rank=1, gpu_column=True, name="latency"),
+    Metric("latency_openvino_cpu_ms", "CPU OpenVINO (ms)", "ms", "lower", 2, (0.0, 600_000.0, False),
+           "latency-openvino-cpu", source_tolerance=("relative", 0.05), regression=("relative", 0.10),
+           phrase=lambda v: f"{v:.2f} ms", reported=False, timed=True, chart_label="CPU OpenVINO", chart_rank=3,
+           name="latency"),
     # counted from the graph: a tiny graph can round to 0.0 M; authors count train-mode graphs, so a
     # graph count of the same architecture lands within 3 % (folded BatchNorm, anchor constants,
     # rounding of "2.6 M"); FLOPs are counted by different rules everywhere, so they get no such check
@@ -227,6 +234,9 @@ KINDS: dict[str, Kind] = {k.id: k for k in (
     Kind("latency-cpu", ("latency_cpu_ms",), 6, machine_bound=True,
          measure_together="benchgen.measure.latency_cpu:measure_requests", history=True, engine="ONNX Runtime",
          cpu_contention=True),
+    Kind("latency-openvino-cpu", ("latency_openvino_cpu_ms",), 1, machine_bound=True,
+         measure_together="benchgen.measure.latency_openvino:measure_requests", history=True, engine="OpenVINO",
+         cpu_contention=True),
     Kind("latency-gpu", ("latency_trt_ms",), 1, machine_bound=True,
          measure="benchgen.measure.latency_gpu:measure_request", history=True, engine="TensorRT"),
     Kind("latency-torch-cuda", ("latency_torch_cuda_ms",), 1, machine_bound=True,
@@ -239,6 +249,10 @@ BACKENDS: dict[str, Backend] = {b.id: b for b in (
     Backend("ort-cpu", ("size", "latency-cpu"), machine="benchgen.measure.backends:cpu_machine_id",
             fingerprint="benchgen.measure.backends:ort_fingerprint_cpu", accuracy=True,
             help="ONNX Runtime on the CPU: sizes, CPU latency, and mAP with trained weights"),
+    Backend("openvino-cpu", ("latency-openvino-cpu",), machine="benchgen.measure.backends:cpu_machine_id",
+            fingerprint="benchgen.measure.openvino_runner:openvino_fingerprint",
+            default=False, help="OpenVINO on the CPU (batch-1 latency hint): a second CPU latency column, "
+            "measured when named (--backend openvino-cpu)"),
     Backend("tensorrt", ("latency-gpu",), machine="benchgen.measure.tensorrt_engine:gpu_machine_id",
             fingerprint="benchgen.measure.tensorrt_engine:engine_fingerprint", help="TensorRT FP16 GPU latency"),
     Backend("torch-cuda", ("latency-torch-cuda",), machine="benchgen.measure.latency_torch:torch_gpu_machine_id",

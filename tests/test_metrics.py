@@ -120,3 +120,16 @@ def test_the_front_page_names_the_tolerances_and_engines_of_the_table():
     text = metrics.source_tolerance_text()
     assert text == "mAP 0.2 AP, latency 5 %, parameters 5 %, FLOPs 5 %"
     assert "faster-coco-eval" in metrics.KINDS["accuracy"].engine
+
+
+def test_the_openvino_backend_is_its_modules_and_its_three_entries():
+    """Nothing outside its own measuring modules and the table names it: the rounds, refresh, results,
+    pages and CLI find it through the table (as they would a plugin's backend)."""
+    from pathlib import Path
+
+    root = Path(metrics.__file__).parent
+    naming = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
+                    if "openvino-cpu" in p.read_text() or "latency_openvino" in p.read_text())
+    assert naming == ["measure/latency_openvino.py", "measure/openvino_runner.py", "metrics.py"]
+    assert [m.id for m in metrics.METRICS.values() if m.kind == "latency-openvino-cpu"] == ["latency_openvino_cpu_ms"]
+    assert [b.id for b in metrics.BACKENDS.values() if "latency-openvino-cpu" in b.kinds] == ["openvino-cpu"]

@@ -20,6 +20,7 @@ VERB_MODULES = (
     "benchgen.cli.score",
     "benchgen.cli.sources",
     "benchgen.cli.listing",
+    "benchgen.cli.peak",
 )
 
 

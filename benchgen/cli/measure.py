@@ -66,6 +66,11 @@ def dataset_here(dataset_id: str, images: Path | None, annotations: Path | None)
     return root / entry.split, root / "annotations" / f"instances_{entry.split}.json"
 
 
+def _precision(result: Result) -> str:
+    """" INT8" in a summary line; nothing for FP32, the default every summary has always meant."""
+    return "" if result.precision == "fp32" else f" {result.precision.upper()}"
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from benchgen.measure.accuracy import evaluate_accuracy
 
@@ -76,7 +81,8 @@ def run_eval(args: argparse.Namespace) -> int:
     result = evaluate_accuracy(args.variant, images_dir=args.images, annotations=args.annotations,
                                weights=args.weights, backend=args.backend, max_images=args.max_images,
                                registry=registry_from_args(args), progress=not args.no_progress,
-                               use_cache=not args.no_cache, workers=args.workers, seed=args.seed)
+                               use_cache=not args.no_cache, workers=args.workers, seed=args.seed,
+                               precision=args.precision)
     details = result.details
     source = "cached detections" if details["from_cache"] else f"{details['images_per_second']:.1f} img/s"
     if not args.json:
@@ -86,7 +92,8 @@ def run_eval(args: argparse.Namespace) -> int:
         shown = "; ".join(details["decode_warning_images"][:3])
         print(f"warning: {details['decode_warnings']} image(s) decoded incomplete and were scored as decoded "
               f"({shown}); the mAP is lower than the model's", file=sys.stderr)
-    return _store(result, args.results, f"{result.variant}: mAP50-95 {result.metrics['map50_95']:.2f} on "
+    return _store(result, args.results, f"{result.variant}{_precision(result)}: mAP50-95 "
+                                        f"{result.metrics['map50_95']:.2f} on "
                                         f"{result.settings['dataset']} ({args.backend}, {source})", args.json)
 
 
@@ -95,6 +102,16 @@ def latency_backends() -> list[str]:
     from benchgen.metrics import BACKENDS, timed_metric
 
     return sorted(b.id for b in BACKENDS.values() if any(timed_metric(k) for k in b.kinds))
+
+
+#: the backends `benchgen latency` has options and summaries of its own for; others come from the table
+BUILT_IN = ("ort-cpu", "tensorrt", "torch-cuda")
+
+
+def table_backend_help(backend: str) -> str:
+    from benchgen.metrics import BACKENDS
+
+    return BACKENDS[backend].help
 
 
 def _table_latency(args: argparse.Namespace, registry) -> int:
@@ -106,20 +123,33 @@ def _table_latency(args: argparse.Namespace, registry) -> int:
     kind = next(k for k in BACKENDS[args.backend].kinds if timed_metric(k))
     family, variant = lookup(args.variant, registry)
     request = MeasureRequest(family, variant, args.backend, weights=args.weights, seed=args.seed, registry=registry,
-                             latency_budget_s=args.budget or 20.0, allow_busy=args.allow_busy)
+                             latency_budget_s=args.budget or 20.0, allow_busy=args.allow_busy,
+                             precision=args.precision)
     measure = KINDS[kind].measure
     result = resolve(measure)(request) if measure else resolve(KINDS[kind].measure_together)([request])[variant.id]
     if isinstance(result, Exception):
         raise result
     stats = result.timing.stats
-    return _store(result, args.results, f"{result.variant}: {timed_metric(kind).label} median {stats.median:.3f} ms "
+    return _store(result, args.results, f"{result.variant}: {timed_metric(kind).label}{_precision(result)} "
+                                        f"median {stats.median:.3f} ms "
                                         f"(p90 {stats.p90:.3f}, {stats.runs} runs) [{result.status}]", args.json)
+
+
+def int8_backends() -> list[str]:
+    """The backends that run a variant's INT8 (QDQ ONNX) graph: those timing on the CPU (a kind judged
+    by the CPU contention rule); the GPU ones build their own FP16 engines."""
+    from benchgen.metrics import BACKENDS, KINDS
+
+    return [b.id for b in BACKENDS.values() if any(KINDS[k].cpu_contention for k in b.kinds)]
 
 
 def run_latency(args: argparse.Namespace) -> int:
     preflight(args)
+    if args.precision != "fp32" and args.backend not in int8_backends():
+        raise BenchgenError(f"--precision {args.precision} runs on {' and '.join(int8_backends())} only (got --backend "
+                            f"{args.backend}, which times its own FP16 engine); drop --precision or pick a CPU backend")
     registry = registry_from_args(args)
-    if args.backend not in ("ort-cpu", "tensorrt", "torch-cuda"):
+    if args.backend not in BUILT_IN:
         return _table_latency(args, registry)
     if args.backend == "torch-cuda":
         return _torch_latency(args, registry)
@@ -141,7 +171,8 @@ def run_latency(args: argparse.Namespace) -> int:
     progress_note(f"timing {args.variant} with ONNX Runtime on the CPU: warm-up, then up to {budget:g} s of timed "
                   "runs in rounds (until the median's 95 % interval is within ±1 %), waiting first for a quiet machine")
     result = measure_cpu_latency(args.variant, weights=args.weights, budget_s=budget, threads=args.threads,
-                                 registry=registry, image=args.image, seed=args.seed, allow_busy=args.allow_busy)
+                                 registry=registry, image=args.image, seed=args.seed, allow_busy=args.allow_busy,
+                                 precision=args.precision)
     net, stages = result.timing.stats, result.stages
     after = (f"end-to-end {stages.end_to_end.median:.2f} ms (pre {stages.preprocess.median:.2f}, inference "
              f"{stages.inference.median:.2f}, post {stages.postprocess.median:.2f})" if stages
@@ -149,8 +180,8 @@ def run_latency(args: argparse.Namespace) -> int:
     memory = (f"peak memory {result.memory.peak_mb:.0f} MiB" if result.memory
               else f"no memory figure ({result.details.get('memory_skipped')})")
     probe = result.timing.calibration.median_ms if result.timing.calibration else 0
-    summary = (f"{result.variant}: ORT CPU network median {net.median:.2f} ms (p95 {net.p95:.2f}, p99 "
-               f"{net.p99:.2f}, {net.runs} runs in {result.details['rounds']['done']} rounds), {after}, {memory} "
+    summary = (f"{result.variant}: ORT CPU{_precision(result)} network median {net.median:.2f} ms (p95 {net.p95:.2f}, "
+               f"p99 {net.p99:.2f}, {net.runs} runs in {result.details['rounds']['done']} rounds), {after}, {memory} "
                f"[threads {result.settings['intra_op_threads']}; calibration probe {probe:.3g} ms]")
     if result.status == "unstable":
         reasons = "; ".join(result.details["contention"]["reasons"])
@@ -204,6 +235,9 @@ def register(subparsers) -> None:
                           help="evaluate only the first N images (by image id)")
     evaluate.add_argument("--workers", type=int_between(1, MAX_WORKERS, "more threads only wait on each other"), default=None,
                           help="threads decoding and pre/post-processing images (default: up to 4)")
+    evaluate.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
+                          help="int8: score the variant's post-training INT8 graph (calibrated on train2017 images "
+                               "only, never on the evaluated ones) (default: %(default)s)")
     evaluate.add_argument("--no-cache", action="store_true", help="re-run inference even if detections are cached")
     evaluate.add_argument("--no-progress", action="store_true", help="no progress bar")
     evaluate.set_defaults(func=run_eval)
@@ -218,7 +252,9 @@ def register(subparsers) -> None:
                     "least 200 iterations (needs an NVIDIA GPU and pip install 'benchgen[tensorrt]'). torch-cuda: the "
                     "fused PyTorch deploy model of DAMO-YOLO / RT-DETRv2 in FP16, captured in a CUDA graph, each "
                     "replay timed by CUDA events under the same stopping rule as ort-cpu (±0.5 %, at least 200 "
-                    "runs); GPU clocks and throttling are checked through NVML where nvidia-ml-py is installed.")
+                    "runs); GPU clocks and throttling are checked through NVML where nvidia-ml-py is installed. "
+                    + "".join(f"{b}: {table_backend_help(b)}. " for b in latency_backends() if b not in BUILT_IN)
+                    + "--precision int8 times the variant's post-training INT8 graph on the CPU backends.")
     _common(latency)
     latency.add_argument("--backend", choices=latency_backends(), default="ort-cpu",
                          help="runtime (default: %(default)s)")
@@ -235,6 +271,10 @@ def register(subparsers) -> None:
     latency.add_argument("--allow-busy", action="store_true",
                          help="time even while other processes load the machine (no waiting, no retries); the result "
                               "is published with the load evidence in its note")
+    latency.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
+                         help="fp32: the exported graph; int8: its post-training static quantisation (QDQ, calibrated "
+                              "on the 80 train2017 images of coco-train2017-mini80, cached), for the CPU backends "
+                              "(default: %(default)s)")
     latency.add_argument("--image", type=Path, default=None,
                          help="image to pre/post-process (default: the first tiny80 image, else fixed noise)")
     latency.set_defaults(func=run_latency)

@@ -84,7 +84,8 @@ def _refresh(args: argparse.Namespace, registry, console: Console, started: floa
     machines = available_backends(args.backend, console)
     selection = dict(only=args.only, all_variants=args.all, backends=list(machines), force=args.force,
                      weights_dir=args.weights_dir, seed=args.seed, report_missing_dataset=True,
-                     dataset_label=f"--dataset {args.dataset}" if args.dataset else None)
+                     dataset_label=f"--dataset {args.dataset}" if args.dataset else None,
+                     precisions=tuple(dict.fromkeys(args.precision or ["fp32"])))
     chosen = dataset(args.dataset) if args.dataset else None
     def planned() -> list:
         found = plan(registry, results, machines, **selection, **dataset_paths(args, chosen))
@@ -202,6 +203,9 @@ def register(subparsers) -> None:
     parser.add_argument("--kind", action="append", choices=measurement_kinds(),
                         help="measurement kind (repeatable), e.g. size alone: params and FLOPs, which do not depend "
                              "on the machine's load; default: every kind")
+    parser.add_argument("--precision", action="append", choices=("fp32", "int8"),
+                        help="precision (repeatable): int8 adds the quantised graph's CPU latencies and accuracy "
+                             "(benchgen.measure.quantize); default: fp32")
     parser.add_argument("--dry-run", action="store_true", help="list what would run and why, measure nothing")
     parser.add_argument("--force", action="store_true", help="re-measure even what is up to date")
     parser.add_argument("--weights-dir", type=Path, default=None,

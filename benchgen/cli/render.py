@@ -12,6 +12,7 @@ from benchgen.registry.schema import Registry
 from benchgen.render.pages import check_docs, render_site
 from benchgen.paths import DEFAULT_DOCS, DEFAULT_RESULTS_DIR, DEFAULT_TEMPLATES
 from benchgen.results.index import Results, load_headers
+from benchgen.results.peaks import load_peaks
 
 
 def add_site_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +62,7 @@ def render(registry: Registry, results_dir: Path, docs: Path, templates: Path) -
     after measuring, with its own registry)."""
     results = load_headers(results_dir)  # the pages read in full only the results their cells show
     report_results(registry, results, results_dir)
-    written = render_site(registry, results, docs=docs, templates=templates)
+    written = render_site(registry, results, docs=docs, templates=templates, peaks=load_peaks(results_dir))
     pages = [p for p in written if p.suffix == ".md"]
     print(f"rendered {len(pages)} pages from {len(registry.families)} families and {len(results)} results "
           f"into {docs}")

@@ -45,7 +45,7 @@ def available_backends(requested: list[str] | None, skipped: Callable[[str, str]
     GPU results belong to the GPU machine. A backend that cannot run here (no NVIDIA GPU, no extra)
     is reported through `skipped(backend, why)`, or, where the user asked for it, raises.
     """
-    wanted = requested or list(BACKENDS)
+    wanted = requested or [b for b in BACKENDS if BACKENDS[b].default]
     machines: dict[str, str] = {}
     for backend in wanted:
         try:

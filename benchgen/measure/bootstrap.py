@@ -95,3 +95,49 @@ def bootstrap_map(coco_gt, results: list[dict], image_ids: list[int], resamples:
     low, high = np.percentile(values, [tail, 100 - tail])
     return Interval(round(float(low), 4), round(float(high), 4), resamples, seed, level, count,
                     round(float(values.std(ddof=1)), 4))
+
+
+@dataclass(frozen=True)
+class PairedInterval:
+    """The difference b - a of two detection sets' mAP on the same images (AP points), with its
+    paired bootstrap interval: every resample draws the *same* images for both, so what the two
+    share (which images are hard) cancels, and the interval is that of the difference alone."""
+
+    difference: float
+    low: float
+    high: float
+    resamples: int
+    seed: int
+    level: float
+    images: int
+
+    @property
+    def excludes_zero(self) -> bool:
+        return self.low > 0 or self.high < 0
+
+    def as_dict(self) -> dict:
+        return {"method": "paired percentile bootstrap over images", "difference": self.difference, "low": self.low,
+                "high": self.high, "level": self.level, "resamples": self.resamples, "seed": self.seed,
+                "images": self.images, "excludes_zero": self.excludes_zero}
+
+
+def paired_difference(coco_gt, results_a: list[dict], results_b: list[dict], image_ids: list[int],
+                      resamples: int = RESAMPLES, seed: int = SEED, level: float = LEVEL) -> PairedInterval:
+    """mAP(b) - mAP(a) over the same images, e.g. b = INT8 and a = FP32 detections of one model."""
+    a = PerImageEvaluation(coco_gt, results_a, image_ids)
+    b = PerImageEvaluation(coco_gt, results_b, image_ids)
+    if a.image_ids != b.image_ids:
+        raise ValueError("a paired comparison needs the same images on both sides")
+    count = len(a.image_ids)
+    everything = np.arange(count)
+    difference = (b.score(everything) - a.score(everything)) * 100.0
+    rng = np.random.default_rng(seed)
+    with gc_paused():
+        values = []
+        for _ in range(resamples):
+            draw = rng.integers(0, count, count)
+            values.append((b.score(draw) - a.score(draw)) * 100.0)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(np.array(values), [tail, 100 - tail])
+    return PairedInterval(round(float(difference), 4), round(float(low), 4), round(float(high), 4), resamples, seed,
+                          level, count)

@@ -129,16 +129,21 @@ class LatencySubject:
     """A variant ready to be timed: its session, its fixed pre-processed input and its probe image."""
 
     model: ModelFiles
-    runner: OrtRunner
+    runner: Runner
     image: np.ndarray
     image_name: str
     warmup_runs: int = 0
     memory: PeakMemory | None = None
     memory_error: str | None = None
+    #: what the result is (a second CPU backend times through the same rounds: benchgen.metrics)
+    kind: str = "latency-cpu"
+    metric: str = METRIC
+    #: told apart from the same variant's other subjects in one set of rounds ("" for ORT FP32)
+    tag: str = ""
 
     @property
     def id(self) -> str:
-        return self.model.variant.id
+        return f"{self.model.variant.id}{self.tag}"
 
     @property
     def network_share(self) -> float:
@@ -167,18 +172,21 @@ def check_arguments(budget_s: float, threads: int | None) -> None:
 
 
 def prepare_subject(variant_id: str, weights: Path | None = None, threads: int | None = None,
-                    registry: Registry | None = None, image: Path | None = None, seed: int = 0) -> LatencySubject:
+                    registry: Registry | None = None, image: Path | None = None, seed: int = 0,
+                    precision: str = "fp32") -> LatencySubject:
     """`benchgen latency`: the variant looked up by id, then `subject_of`."""
     family, variant = lookup(variant_id, registry)
-    return subject_of(family, variant, weights, threads, image, seed)
+    return subject_of(family, variant, weights, threads, image, seed, precision)
 
 
 def subject_of(family: Family, variant: Variant, weights: Path | None = None, threads: int | None = None,
-               image: Path | None = None, seed: int = 0) -> LatencySubject:
-    model = model_files(family, variant, weights, seed)
+               image: Path | None = None, seed: int = 0, precision: str = "fp32") -> LatencySubject:
+    from benchgen.measure.quantize import with_precision
+
+    model = with_precision(model_files(family, variant, weights, seed), precision)
     runner = OrtRunner(model.onnx_path, "ort-cpu", threads)
     probe, probe_name = probe_image(image)
-    return LatencySubject(model, runner, probe, probe_name)
+    return LatencySubject(model, runner, probe, probe_name, tag="" if precision == "fp32" else f"[{precision}]")
 
 
 def status_of(timing: SubjectTiming, outcome: RoundsOutcome) -> tuple[str, list[str]]:
@@ -252,10 +260,11 @@ def latency_result(subject: LatencySubject, timing: SubjectTiming, outcome: Roun
     block = Timing(stats=network.as_dict(), samples=stored_samples(samples), round_medians_ms=timing.round_medians,
                    calibration=calibration(outcome))
     return Result(
-        variant=subject.id,
-        kind="latency-cpu",
+        variant=subject.model.variant.id,
+        kind=subject.kind,
+        precision=subject.model.precision,
         status=status,
-        metrics={METRIC: block.stats.median},
+        metrics={subject.metric: block.stats.median},
         timing=block,
         stages=end_to_end,
         memory=subject.memory,
@@ -323,13 +332,15 @@ def measure_requests(requests: list[MeasureRequest], log: Callable[[str], None] 
     subjects = []
     for request in requests:
         try:
-            subjects.append(subject_of(request.family, request.variant, request.weights, seed=request.seed))
+            subjects.append(subject_of(request.family, request.variant, request.weights, seed=request.seed,
+                                       precision=request.precision))
         except Exception as exc:  # noqa: BLE001 - isolate any failure of one job from the others
             out[request.variant.id] = exc
     if subjects:  # one refresh's requests share its budget and --allow-busy
-        out.update(measure_cpu_latencies(subjects, budget_s=requests[0].latency_budget_s,
-                                         allow_busy=requests[0].allow_busy, log=log,
-                                         progress=progress or requests[0].progress))
+        timed = measure_cpu_latencies(subjects, budget_s=requests[0].latency_budget_s,
+                                      allow_busy=requests[0].allow_busy, log=log,
+                                      progress=progress or requests[0].progress)
+        out.update({s.model.variant.id: timed[s.id] for s in subjects})
     return out
 
 
@@ -337,9 +348,9 @@ def measure_cpu_latency(variant_id: str, weights: Path | None = None, budget_s: 
                         threads: int | None = None, registry: Registry | None = None, image: Path | None = None,
                         rel_ci: float = 0.01, seed: int = 0, allow_busy: bool = False,
                         monitor: LoadMonitor | None = None, rule: ContentionRule | None = None,
-                        log: Callable[[str], None] | None = None) -> Result:
+                        log: Callable[[str], None] | None = None, precision: str = "fp32") -> Result:
     check_arguments(budget_s, threads)
-    subject = prepare_subject(variant_id, weights, threads, registry, image, seed)
+    subject = prepare_subject(variant_id, weights, threads, registry, image, seed, precision)
     outcome = measure_cpu_latencies([subject], budget_s, rel_ci, allow_busy, threads, monitor=monitor, rule=rule,
                                     log=log)[subject.id]
     if isinstance(outcome, Exception):

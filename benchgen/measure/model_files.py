@@ -62,6 +62,12 @@ class ModelFiles:
     weights: Path | None = None
     seed: int | None = None
     provider_facts: dict[str, Any] | None = None  # what built a provider export (package versions, arguments)
+    #: an INT8 graph quantised from the variant's FP32 one (benchgen.measure.quantize): how
+    quantization: dict[str, Any] | None = None
+
+    @property
+    def precision(self) -> str:
+        return "int8" if self.quantization else "fp32"
 
     @property
     def trained(self) -> bool:
@@ -86,6 +92,8 @@ class ModelFiles:
             from benchgen.providers.build import describe_facts
 
             entries.update(describe_facts(self.provider_facts))
+        if self.quantization is not None:
+            entries.update(self.quantization)
         return entries
 
 

@@ -17,7 +17,7 @@ from benchgen.registry.datasets import default_dataset
 from benchgen.measure.coco_eval import engine_label
 from benchgen.measure.dataset import default_dataset_root, locate
 from benchgen.measure.backends import backend_fingerprint
-from benchgen.metrics import BACKENDS
+from benchgen.metrics import BACKENDS, KINDS
 from benchgen.refresh.cache_key import ExportFailed, cache_key, model_material
 from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.index import ResultHeader, Results, as_headers
@@ -39,13 +39,15 @@ class Job:
     #: what `benchgen fetch` would get for it (a variant id, or --dataset ID) where the missing input is fetchable
     missing: str | None = None
     extra: dict = field(default_factory=dict)
+    #: fp32, or int8: the variant's quantised graph (benchgen.measure.quantize), a key of its own
+    precision: str = "fp32"
     #: how often a timing with these inputs came out unstable on this machine (refresh/backoff.py)
     unstable_attempts: int = 0
     last_unstable: ResultHeader | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.variant.id} {self.kind} ({self.backend})"
+        return f"{self.variant.id} {self.kind} ({self.backend}{'' if self.precision == 'fp32' else ' ' + self.precision})"
 
 
 def find_weights(weights_dir: Path | None, variant: Variant) -> Path | None:
@@ -110,6 +112,17 @@ def select(registry: Registry, only: list[str] | None, all_variants: bool = Fals
     return [(f, v) for f, v in chosen if f.id in only or v.id in only]
 
 
+def runs_int8(kind: str) -> bool:
+    """The kinds that run the INT8 QDQ graph: the CPU timings and accuracy (GPU kinds build FP16 engines)."""
+    return kind == "accuracy" or KINDS[kind].cpu_contention
+
+
+def int8_material() -> dict:
+    from benchgen.measure.quantize import DEFAULT_TOOL, recipe, tool_version
+
+    return {"precision": "int8", "quantisation": recipe(DEFAULT_TOOL), "quantiser": tool_version(DEFAULT_TOOL)}
+
+
 def dataset_extra(images: Path | None, annotations: Path | None) -> dict | None:
     """The dataset's part of an accuracy job's key; None (no accuracy job) only when the user named no
     dataset and the default one is absent. A half given (--images alone) is completed as `eval` does;
@@ -137,11 +150,13 @@ def plan(registry: Registry, results: Results, machines: dict[str, str], *, only
          all_variants: bool = False, backends: list[str], force: bool = False, weights_dir: Path | None = None, seed: int = 0,
          images: Path | None = None, annotations: Path | None = None,
          dataset_label: str | None = None, report_missing_dataset: bool = False,
-         dataset_here: bool = True) -> list[Job]:
+         dataset_here: bool = True, precisions: tuple[str, ...] = ("fp32",)) -> list[Job]:
     """`machines` maps backend -> machine id (GPU results belong to the GPU machine); `results` are
     results or their headers. With `report_missing_dataset`, accuracy that waits only for the dataset is
     planned as unavailable jobs naming it (refresh groups them into its one line of what to fetch).
-    `dataset_here=False`: the dataset the user chose (--dataset) has no copy here yet."""
+    `dataset_here=False`: the dataset the user chose (--dataset) has no copy here yet. An INT8 job exists
+    for the kinds that run a QDQ graph (the CPU timings, and accuracy), with the quantisation recipe in its
+    key; FP32 keys are those of before INT8 existed."""
     headers = as_headers(results)
     fresh = {(h.machine_id, h.variant, h.kind, h.cache_key) for h in headers if h.status == "ok"}
     previous = {(h.machine_id, h.variant, h.kind) for h in headers}
@@ -203,12 +218,15 @@ def plan(registry: Registry, results: Results, machines: dict[str, str], *, only
             if trained and dataset is not None and BACKENDS[backend].accuracy:
                 kinds.append("accuracy")
             fingerprint = backend_fingerprint(backend)
-            for kind in kinds:
+            for kind, precision in ((k, p) for p in precisions for k in kinds if p == "fp32" or runs_int8(k)):
                 # accuracy: the dataset and the scoring engine's version (a new engine version re-scores)
                 extra = {**dataset, "coco_engine": engine_label()} if kind == "accuracy" else None
+                if precision != "fp32":
+                    extra = {**(extra or {}), **int8_material()}
                 machine_id = machines[backend]
                 key = cache_key(kind, model, fingerprint, machine_id, extra)
-                job = Job(family, variant, kind, backend, key, machine_id, weights, extra=extra or {})
+                job = Job(family, variant, kind, backend, key, machine_id, weights, extra=extra or {},
+                          precision=precision)
                 if force:
                     job.reason = "forced (--force)"
                 elif (machine_id, variant.id, kind, key) in fresh:

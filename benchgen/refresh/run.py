@@ -66,7 +66,16 @@ def request(job: Job, registry: Registry, options: Options) -> MeasureRequest:
     return MeasureRequest(job.family, job.variant, job.backend, weights=job.weights, seed=options.seed,
                           registry=registry, images=options.images, annotations=options.annotations,
                           latency_budget_s=options.latency_budget_s, allow_busy=options.allow_busy,
-                          progress=options.progress)
+                          progress=options.progress, precision=job.precision)
+
+
+def outcome_key(job: Job) -> str:
+    """Where a latency job's result is in what the timing returns: its variant id, then its kind and
+    precision where they are not the first CPU column's (each kind and precision is timed in a call of
+    its own, which answers by variant id)."""
+    if (job.kind, job.precision) == ("latency-cpu", "fp32"):
+        return job.variant.id
+    return f"{job.variant.id}@{job.kind}@{job.precision}"
 
 
 def measure(job: Job, registry: Registry, options: Options) -> Result:
@@ -83,9 +92,11 @@ def measure_latencies(jobs: list[Job], registry: Registry, options: Options,
     """Jobs of a kind timed together (the CPU's interleaved rounds): one call per kind, every job's
     session prepared first (a failure is that job's alone)."""
     out: LatencyOutcome = {}
-    for kind_id in dict.fromkeys(j.kind for j in jobs):
+    for kind_id, precision in dict.fromkeys((j.kind, j.precision) for j in jobs):
         together = resolve(KINDS[kind_id].measure_together)
-        out.update(together([request(j, registry, options) for j in jobs if j.kind == kind_id], log))
+        group = [j for j in jobs if (j.kind, j.precision) == (kind_id, precision)]
+        timed = together([request(j, registry, options) for j in group], log)
+        out.update({outcome_key(j): timed[j.variant.id] for j in group if j.variant.id in timed})
     return out
 
 
@@ -94,7 +105,8 @@ def failed_result(job: Job, exc: BaseException) -> Result:
     machine = current_machine()
     if machine.id != job.machine_id:
         machine = machine.model_copy(update={"id": job.machine_id})
-    return Result(variant=job.variant.id, kind=job.kind, status="failed", error=" ".join(message)[:500],
+    return Result(variant=job.variant.id, kind=job.kind, precision=job.precision, status="failed",
+                  error=" ".join(message)[:500],
                   settings={"backend": job.backend}, cache_key=job.key,
                   details={"traceback": traceback.format_exception(exc)[-3:]},
                   provenance=collect_provenance(machine=machine))
@@ -115,7 +127,8 @@ class Recorder:
     def __init__(self, results_dir: Path, previous: Results, outcome: Outcome, console: Console) -> None:
         self.results_dir, self.outcome, self.console = results_dir, outcome, console
         # headers: only the last good result of a cell something was measured for is read in full
-        self.last_ok = {(h.machine_id, h.variant, h.kind): h for h in as_headers(previous) if h.status == "ok"}
+        self.last_ok = {(h.machine_id, h.variant, h.kind): h for h in as_headers(previous)
+                        if h.status == "ok" and h.precision == "fp32"}
 
     def finish(self, job: Job, result: Result) -> Result:
         result.cache_key = job.key
@@ -123,7 +136,7 @@ class Recorder:
 
     def deltas(self, result: Result) -> list[Delta]:
         before = self.last_ok.get((result.provenance.machine.id, result.variant, result.kind))
-        if result.status != "ok" or before is None:
+        if result.status != "ok" or before is None or result.precision != "fp32":
             return []
         previous = before.load()
         changes = [result_delta(metric, previous, result) for metric in result.metrics]
@@ -170,8 +183,8 @@ def confirm_regressions(jobs: list[Job], timed: LatencyOutcome, recorder: Record
     """Re-time the variants whose first timing looks like a regression; their second timing is the result."""
     flagged = {}
     for job in jobs:
-        result = timed.get(job.variant.id)
-        if isinstance(result, Result):
+        result = timed.get(outcome_key(job))
+        if isinstance(result, Result) and job.precision == "fp32":
             changes = recorder.deltas(result)
             if changes:
                 flagged[job.variant.id] = (job, result, changes)
@@ -235,7 +248,7 @@ def execute(jobs: list[Job], registry: Registry, results_dir: Path, previous: Re
             timed = latency_fn(latency_jobs, registry, options, log)
             timed = confirm_regressions(latency_jobs, timed, recorder, registry, options, log, latency_fn)
             for job in latency_jobs:
-                recorder.write(job, timed.get(job.variant.id, RuntimeError("not timed")))
+                recorder.write(job, timed.get(outcome_key(job), RuntimeError("not timed")))
                 progress.advance(task)
             progress.refresh()
     return outcome

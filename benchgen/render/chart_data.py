@@ -51,14 +51,25 @@ def view_data(table: Table, view_id: str, label: str) -> dict[str, Any]:
     return {"id": view_id, "label": label, "rows": rows}
 
 
-def chart_data(families: list[tuple[str, str]], tables: list[Table], reported: Table, generated: str) -> dict:
+def chart_data(families: list[tuple[str, str]], tables: list[Table], reported: Table, generated: str,
+               extra_rows: dict[str, list[dict[str, Any]]] | None = None) -> dict:
+    """`extra_rows`: per machine view, rows of series beside the families' own (INT8 graphs: family
+    "<family>@int8", benchgen.render.precision), drawn in their family's colour, dashed."""
+    extra_rows = extra_rows or {}
     views = [view_data(t, t.machine.id, t.view_label) for t in tables if t.machine]
+    for view in views:
+        view["rows"].extend(extra_rows.get(view["id"], []))
     views.append(view_data(reported, "reported", reported.view_label))
+    entries = [{"id": fid, "name": name, "color": PALETTE[i % len(PALETTE)]} for i, (fid, name) in enumerate(families)]
+    series = {row["family"] for rows in extra_rows.values() for row in rows}
+    for entry in list(entries):
+        for suffix_id in sorted(s for s in series if s.split("@")[0] == entry["id"]):
+            entries.append({"id": suffix_id, "name": f"{entry['name']} {suffix_id.split('@')[1].upper()}",
+                            "color": entry["color"], "dashed": True})
     return {
         "generated": generated,
         "latencyMetrics": {m.id: m.chart_label for m in chart_latencies()},
-        "families": [{"id": fid, "name": name, "color": PALETTE[i % len(PALETTE)]}
-                     for i, (fid, name) in enumerate(families)],
+        "families": entries,
         "views": views,
     }
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
+from benchgen.render.achieved import achieved_text
 from benchgen.render.notes import Note, Notes
 from benchgen.render.table_view import (CellView, best_cells, cell_view, column_label, machine_caption,
                                         shown_metrics, unstable_notice)
@@ -106,7 +107,7 @@ class SiteTables:
     """Every view's cells, formatted and rendered once; `page` assembles any subset of families."""
 
     def __init__(self, tables: list[Table], render_cell: Callable[[CellView], Markup],
-                 row_start: Callable[[object, str], Markup]) -> None:
+                 row_start: Callable[[object, str], Markup], peaks: dict[str, float] | None = None) -> None:
         self._row_start = row_start
         self._starts: dict[tuple[str, str], Markup] = {}  # (variant, base) -> the row's first cells
         recorder = _Recorder()
@@ -117,6 +118,9 @@ class SiteTables:
                 cells = {}
                 for metric, cell in row.cells.items():
                     shown = cell_view(cell, row.variant.id, recorder)
+                    rate = achieved_text(metric, row.cells, peaks)
+                    if rate:
+                        shown.beside = "; ".join(part for part in (rate, shown.beside) if part)
                     refs = recorder.take()
                     plain = render_cell(shown)
                     shown.bold = True

@@ -33,6 +33,7 @@ from benchgen.registry.schema import Family, Registry, pair_slug
 from benchgen.render.analysis import analyse_pair, latency_bases, pareto_front
 from benchgen.render.chart_data import chart_data, chart_data_script
 from benchgen.render.format import number, yaml_text
+from benchgen.render.precision import int8_accuracy_rows, int8_chart_rows
 from benchgen.render.generated_files import install, owned_files, staged
 from benchgen.render.notes import Notes
 from benchgen.render.page_text import PageEnvironment, plain_text, visible_data
@@ -154,7 +155,7 @@ def build_time() -> dt.datetime:
 
 class SiteRenderer:
     def __init__(self, registry: Registry, results: Results, templates: Path = DEFAULT_TEMPLATES,
-                 now: dt.datetime | None = None) -> None:
+                 now: dt.datetime | None = None, peaks: dict[str, float] | None = None) -> None:
         self.registry = registry
         self.results = as_headers(results)  # results or their headers; cells read theirs in full
         self._series = self._all_history()
@@ -163,7 +164,7 @@ class SiteRenderer:
         self.views = Views([build_table(registry, self.results, m) for m in machines(self.results)],
                            build_table(registry, self.results, None))
         macros = self.env.get_template("_macros.j2").module
-        self.tables = SiteTables(self.views.all, macros.cell, macros.row_start)
+        self.tables = SiteTables(self.views.all, macros.cell, macros.row_start, peaks)
         # a family's overview and use cases are the same on each of its comparison pages
         self.overviews = {f.id: macros.family_overview(f) for f in registry.families}
         self.use_cases = {f.id: macros.family_use_cases(f) for f in registry.families}
@@ -208,6 +209,7 @@ class SiteRenderer:
                             figure_tables=figure_tables(views.tables),
                             other_rows=other_models_view(family.other_models, notes),
                             view_options=_view_options(views), history=history,
+                            int8_rows=int8_accuracy_rows(self.results, family),
                             comparisons=[(a, b) for a, b in self.pairs() if family.id in (a.id, b.id)],
                             slug=pair_slug)
 
@@ -215,7 +217,8 @@ class SiteRenderer:
         """Per variant, every successful latency measurement in time order, in one pass over the results."""
         series: dict[str, list[dict]] = {}
         for r in self.results:
-            if r.status == "ok" and r.kind in KINDS and KINDS[r.kind].history:
+            # the series are the FP32 columns' (an INT8 figure is not a point of their history)
+            if r.status == "ok" and r.kind in KINDS and KINDS[r.kind].history and r.precision == "fp32":
                 for metric, value in r.metrics.items():
                     series.setdefault(r.variant, []).append({
                         "date": r.date.isoformat(), "metric": metric, "value": value,
@@ -250,8 +253,9 @@ class SiteRenderer:
                             accuracy=accuracy_summary(self.views.reported))
 
     def chart_script(self) -> str:
+        int8 = {t.machine.id: int8_chart_rows(self.results, self.registry, t.machine.id) for t in self.views.tables}
         data = chart_data([(f.id, f.name) for f in self.registry.families], self.views.tables,
-                          self.views.reported, self.now.isoformat())
+                          self.views.reported, self.now.isoformat(), int8)
         return chart_data_script(data)
 
     def history_script(self) -> str:
@@ -364,7 +368,8 @@ def check_docs(docs: Path) -> None:
 
 
 def render_site(registry: Registry, results: Results, docs: Path = DEFAULT_DOCS,
-                templates: Path = DEFAULT_TEMPLATES, node_modules: Path | None = None) -> list[Path]:
+                templates: Path = DEFAULT_TEMPLATES, node_modules: Path | None = None,
+                peaks: dict[str, float] | None = None) -> list[Path]:
     """Render into a staging directory, then move each generated file into docs/.
 
     Holds the docs tree's lock: a second render waits instead of swapping the same paths. Which
@@ -372,7 +377,7 @@ def render_site(registry: Registry, results: Results, docs: Path = DEFAULT_DOCS,
     (`generated_files`; the CLI checks once more before it loads anything, `check_docs`): a file
     of the user's where the render writes stops the render, unharmed."""
     docs = Path(docs)
-    renderer = SiteRenderer(registry, results, templates)
+    renderer = SiteRenderer(registry, results, templates, peaks=peaks)
     with exclusive(docs, "render"):
         return _render_into(renderer, docs, node_modules, owned_files(docs, GENERATED, VENDOR_FILES))
 

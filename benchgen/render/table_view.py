@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from benchgen.metrics import METRICS, reported_metrics
+from benchgen.metrics import KINDS, METRICS, reported_metrics
 from benchgen.registry.discrepancies import Discrepancy, find_discrepancy, measured_mismatch
 from benchgen.registry.schema import OtherModel, ReportedValue
 from benchgen.results.history import Delta, result_delta
@@ -233,7 +233,13 @@ def machine_caption(table: Table) -> str:
     text = f"Latency measured on {table.machine.label} (machine id {table.machine.id})"
     if table.summary is not None:
         text += f": {table.summary.describe()}"
-    return text + ". Accuracy, parameters and FLOPs do not depend on the machine: their latest measurement is shown."
+    text += ". Accuracy, parameters and FLOPs do not depend on the machine: their latest measurement is shown."
+    cpu = [METRICS[m].label.split(" (")[0] for m in shown_metrics(table)
+           if METRICS[m].timed and KINDS[METRICS[m].kind].cpu_contention]
+    if len(cpu) > 1:  # which runtime is faster depends on the CPU's instruction set, cores and caches
+        text += (f" The CPU columns ({', '.join(cpu)}) are timed on this machine in the same way and compare with "
+                 "each other here only, not across machines.")
+    return text
 
 
 #: past this many variants, the re-timing command names their families instead

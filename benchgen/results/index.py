@@ -45,8 +45,8 @@ MIN_INDEXED_FILES = 500
 #: a file modified less than this before the listing is read but not indexed (coarse timestamps)
 SETTLE_NS = 2_000_000_000
 #: 2: headers of results dated in the future are no longer valid (their files are refused);
-#: 3: the probe comes from the result schema 2's timing block
-INDEX_FORMAT = 3
+#: 3: the probe comes from the result schema 2's timing block; 4: headers carry the precision
+INDEX_FORMAT = 4
 
 
 @dataclass(slots=True)
@@ -67,6 +67,8 @@ class ResultHeader:
     probe_ms: Any = None
     probe: str | None = None
     file: str | None = None  # the result's path (a str: a Path per header costs more than the rest of it)
+    #: fp32 or int8: an INT8 figure never stands in an FP32 column's history
+    precision: str = "fp32"
     _result: Result | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -85,12 +87,13 @@ class ResultHeader:
         prov = result.provenance
         return cls(result.variant, result.kind, result.status, result.cache_key, result.metrics, prov.machine,
                    prov.date, prov.git_commit, probe_ms or None, calibration.probe if probe_ms else None,
-                   str(path) if path is not None else None, result if keep else None)
+                   str(path) if path is not None else None, precision=result.precision,
+                   _result=result if keep else None)
 
     def _content(self) -> tuple:
         """What the file said, with the two values taken from its details compared as JSON (a NaN
         there would not equal itself)."""
-        return (self.variant, self.kind, self.status, self.cache_key, self.metrics, self.machine, self.date,
+        return (self.variant, self.kind, self.precision, self.status, self.cache_key, self.metrics, self.machine, self.date,
                 self.git_commit, json.dumps([self.probe_ms, self.probe], sort_keys=True, default=str))
 
     def load(self) -> Result:
@@ -170,11 +173,11 @@ def _read_index(path: Path, prefix: str, where: str, fingerprint: str) -> dict[s
         data = json.loads(body)
         machines = [Machine.model_validate(m) for m in data["machines"]]
         cached = {}
-        for rel, signature, variant, kind, status, key, metrics, machine, date, commit, probe_ms, probe in \
-                data["entries"]:
+        for rel, signature, variant, kind, status, key, metrics, machine, date, commit, probe_ms, probe, precision \
+                in data["entries"]:
             cached[rel] = (signature, ResultHeader(variant, kind, status, key, metrics, machines[machine],
                                                    dt.datetime.fromisoformat(date), commit, probe_ms, probe,
-                                                   prefix + rel))
+                                                   prefix + rel, precision=precision))
         return cached
     except Exception:  # noqa: BLE001 - an unusable index is no index: every file is read
         return {}
@@ -194,7 +197,7 @@ def _write_index(path: Path, where: str, fingerprint: str, entries: list[tuple[s
             machines[key] = len(machine_docs)
             machine_docs.append(h.machine.model_dump(mode="json"))
         rows.append([rel, signature, h.variant, h.kind, h.status, h.cache_key, h.metrics, machines[key],
-                     h.date.isoformat(), h.git_commit, h.probe_ms, h.probe])
+                     h.date.isoformat(), h.git_commit, h.probe_ms, h.probe, h.precision])
     try:
         body = json.dumps({"machines": machine_docs, "entries": rows}, separators=(",", ":"))
         meta = {"format": INDEX_FORMAT, "fingerprint": fingerprint, "root": where,

@@ -163,6 +163,8 @@ def _histories(headers: list[ResultHeader], machine_id: str) -> dict[tuple[str, 
     to a machine, those of every machine for the others."""
     histories: dict[tuple[str, str], list[ResultHeader]] = {}
     for h in headers:
+        if h.precision != "fp32":
+            continue  # the columns are FP32; INT8 figures are read by precision (benchgen.render.precision)
         if not machine_bound(h.kind) or h.machine_id == machine_id:
             histories.setdefault((h.variant, h.kind), []).append(h)
     return histories

@@ -245,6 +245,9 @@ class Result(BaseModel):
     kind: str = Field(description="what was measured: a kind of benchgen.metrics (accuracy, latency-cpu, "
                                   "latency-gpu, latency-torch-cuda, size, ...)")
     status: ResultStatus = "ok"
+    precision: Literal["fp32", "int8"] = Field(
+        default="fp32", description="numeric precision of the graph measured: fp32 (the exported graph) or int8 "
+        "(its post-training static quantisation, calibrated on train2017 images; settings name the quantiser)")
     metrics: dict[str, float] = Field(
         default_factory=dict,
         description="headline values in page units: map50_95 in AP percent (0-100), latencies in ms, "

@@ -41,7 +41,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def result_path(root: Path, result: Result) -> Path:
     stamp = result.provenance.date.strftime("%Y%m%dT%H%M%S%fZ")
-    return Path(root) / result.provenance.machine.id / result.variant / result.kind / f"{stamp}.json"
+    suffix = "" if result.precision == "fp32" else f"-{result.precision}"
+    return Path(root) / result.provenance.machine.id / result.variant / result.kind / f"{stamp}{suffix}.json"
 
 
 def write_result(result: Result, root: Path = DEFAULT_RESULTS_DIR) -> Path:

@@ -22,6 +22,11 @@
     return select ? select.value : window.BENCHGEN_DATA.views[0].id;
   }
 
+  // A series beside a family's own ("yolox@int8": its INT8 graphs) is shown wherever the family is.
+  function familyOf(id) {
+    return id.split("@")[0];
+  }
+
   function exactView(id) {
     return window.BENCHGEN_DATA.views.find((v) => v.id === id) || null;
   }
@@ -30,7 +35,7 @@
   function availableMetrics(view, families) {
     const metrics = window.BENCHGEN_DATA.latencyMetrics;
     return Object.keys(metrics).filter((m) => view.rows.some(
-      (r) => families.includes(r.family) && r[m] !== null && r.map !== null));
+      (r) => families.includes(familyOf(r.family)) && r[m] !== null && r.map !== null));
   }
 
   // What the chart plots for the chosen view: its own figures, or, when it holds no drawable
@@ -66,9 +71,9 @@
     const counts = { measured: 0, reported: 0 };
     const datasets = [];
     data.families
-      .filter((f) => shown.includes(f.id))
+      .filter((f) => shown.includes(familyOf(f.id)))
       .forEach((family) => {
-        const on = highlight.includes(family.id);
+        const on = highlight.includes(familyOf(family.id));
         const color = on ? family.color : GREY;
         const rows = view.rows.filter((r) => r.family === family.id && r[metric] !== null && r.map !== null);
         const series = accuracySeries(rows);
@@ -89,7 +94,8 @@
             borderColor: color,
             backgroundColor: measured ? color : "rgba(0, 0, 0, 0)",
             pointStyle: measured ? "circle" : "triangle",
-            borderDash: measured ? [] : [5, 4],
+            // reported accuracy: dashed; an INT8 series (family.dashed): dotted
+            borderDash: measured ? (family.dashed ? [2, 3] : []) : [5, 4],
             borderWidth: on ? 2.5 : 1.5,
             pointRadius: on ? 4.5 : 3,
             showLine: true,

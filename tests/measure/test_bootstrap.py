@@ -86,3 +86,28 @@ def test_on_tiny80_a_jittered_detector_is_uncertain_by_several_ap():
 def test_an_interval_must_be_ordered():
     with pytest.raises(ValueError, match="above high"):
         MetricInterval(low=3.0, high=2.0, method="x")
+
+
+def test_a_paired_difference_of_a_set_with_itself_is_exactly_zero():
+    from benchgen.measure.bootstrap import paired_difference
+
+    gt, detections = random_coco(8, images=30)
+    ids = sorted(image["id"] for image in gt["images"])
+    paired = paired_difference(ground_truth_coco(gt), detections, detections, ids, resamples=40)
+    assert (paired.difference, paired.low, paired.high, paired.excludes_zero) == (0.0, 0.0, 0.0, False)
+
+
+def test_a_paired_cost_is_the_difference_of_the_two_maps_and_excludes_zero_when_it_is_real():
+    from benchgen.measure.bootstrap import paired_difference
+
+    gt, detections = random_coco(9, images=40)
+    coco = ground_truth_coco(gt)
+    ids = sorted(image["id"] for image in gt["images"])
+    worse = [{**d, "score": d["score"] * 0.5} if d["image_id"] % 2 else d for d in detections]
+    worse = [d for i, d in enumerate(worse) if i % 3]  # a third of the detections lost
+    paired = paired_difference(coco, detections, worse, ids, resamples=100)
+    expected = (score_detections(coco, worse, ids).stats[0] - score_detections(coco, detections, ids).stats[0]) * 100
+    assert paired.difference == pytest.approx(expected, abs=1e-3)
+    assert paired.high < 0 and paired.excludes_zero and paired.low <= paired.difference <= paired.high
+    assert paired.as_dict()["method"] == "paired percentile bootstrap over images"
+    assert paired == paired_difference(coco, detections, worse, ids, resamples=100)  # fixed by its seed

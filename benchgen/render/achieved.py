@@ -1,0 +1,28 @@
+"""Beside each measured CPU latency: the rate it sustains, the graph's FLOPs over its median.
+
+Compact on purpose (one figure under the latency): it says how far a detector is from what the CPU
+can multiply-add, the roofline reading the methodology page explains (benchgen.measure.peak).
+Only benchgen's own graph count is used, never a published FLOPs figure (those count by other rules).
+"""
+
+from __future__ import annotations
+
+from benchgen.metrics import KINDS, METRICS
+from benchgen.results.merge import Cell
+
+
+def achieved_text(metric: str, cells: dict[str, Cell], peaks: dict[str, float] | None = None) -> str | None:
+    """e.g. "99 GFLOP/s, 31 % of peak" for a measured CPU latency whose row has a measured FLOPs
+    count (the share where its machine saved a peak, `benchgen peak --save`); else None."""
+    latency, flops = cells.get(metric), cells.get("flops_g")
+    if latency is None or latency.measured is None or not KINDS[METRICS[metric].kind].cpu_contention:
+        return None
+    if flops is None or flops.measured is None:
+        return None
+    median_ms = latency.measured.metrics.get(metric)
+    count = flops.measured.metrics.get("flops_g")
+    if not median_ms or not count:
+        return None
+    rate = count / (median_ms / 1000.0)
+    peak = (peaks or {}).get(latency.measured.provenance.machine.id)
+    return f"{rate:.0f} GFLOP/s" + (f", {rate / peak:.0%} of peak" if peak else "")
