@@ -223,7 +223,7 @@ FIGURES: dict[str, Figure] = {f.id: f for f in (
 )}
 
 KINDS: dict[str, Kind] = {k.id: k for k in (
-    Kind("accuracy", ("map50_95",), 3, machine_bound=False, measure="benchgen.measure.accuracy:measure_request",
+    Kind("accuracy", ("map50_95",), 3, machine_bound=False, measure="benchgen.measure.accuracy.evaluate:measure_request",
          history=True, engine="faster-coco-eval (the COCOeval of pycocotools, in C++)"),
     # latency-cpu 6 (history of 2-5 in refresh/cache_key.py): the figure's method changed: adaptive
     # run counts (a variant whose median is known to ±1 % leaves, its saved time buys the others extra
@@ -232,31 +232,31 @@ KINDS: dict[str, Kind] = {k.id: k for k in (
     # model's peak session memory is measured in a fresh process before the rounds, and p95/p99 and
     # the typed end-to-end split are kept
     Kind("latency-cpu", ("latency_cpu_ms",), 6, machine_bound=True,
-         measure_together="benchgen.measure.latency_cpu:measure_requests", history=True, engine="ONNX Runtime",
+         measure_together="benchgen.measure.timing.latency_cpu:measure_requests", history=True, engine="ONNX Runtime",
          cpu_contention=True),
     Kind("latency-openvino-cpu", ("latency_openvino_cpu_ms",), 1, machine_bound=True,
-         measure_together="benchgen.measure.latency_openvino:measure_requests", history=True, engine="OpenVINO",
+         measure_together="benchgen.measure.timing.latency_openvino:measure_requests", history=True, engine="OpenVINO",
          cpu_contention=True),
     Kind("latency-gpu", ("latency_trt_ms",), 1, machine_bound=True,
-         measure="benchgen.measure.latency_gpu:measure_request", history=True, engine="TensorRT"),
+         measure="benchgen.measure.timing.latency_tensorrt:measure_request", history=True, engine="TensorRT"),
     Kind("latency-torch-cuda", ("latency_torch_cuda_ms",), 1, machine_bound=True,
-         measure="benchgen.measure.latency_torch:measure_request", history=True, engine="PyTorch CUDA"),
-    Kind("size", ("params_m", "flops_g"), 1, machine_bound=False, measure="benchgen.measure.size:measure_request",
+         measure="benchgen.measure.timing.latency_torch:measure_request", history=True, engine="PyTorch CUDA"),
+    Kind("size", ("params_m", "flops_g"), 1, machine_bound=False, measure="benchgen.measure.graph.size:measure_request",
          engine="the exported ONNX graph"),
 )}
 
 BACKENDS: dict[str, Backend] = {b.id: b for b in (
-    Backend("ort-cpu", ("size", "latency-cpu"), machine="benchgen.measure.backends:cpu_machine_id",
-            fingerprint="benchgen.measure.backends:ort_fingerprint_cpu", accuracy=True,
+    Backend("ort-cpu", ("size", "latency-cpu"), machine="benchgen.measure.backends.discovery:cpu_machine_id",
+            fingerprint="benchgen.measure.backends.discovery:ort_fingerprint_cpu", accuracy=True,
             help="ONNX Runtime on the CPU: sizes, CPU latency, and mAP with trained weights"),
-    Backend("openvino-cpu", ("latency-openvino-cpu",), machine="benchgen.measure.backends:cpu_machine_id",
-            fingerprint="benchgen.measure.openvino_runner:openvino_fingerprint",
+    Backend("openvino-cpu", ("latency-openvino-cpu",), machine="benchgen.measure.backends.discovery:cpu_machine_id",
+            fingerprint="benchgen.measure.backends.openvino_runner:openvino_fingerprint",
             default=False, help="OpenVINO on the CPU (batch-1 latency hint): a second CPU latency column, "
             "measured when named (--backend openvino-cpu)"),
-    Backend("tensorrt", ("latency-gpu",), machine="benchgen.measure.tensorrt_engine:gpu_machine_id",
-            fingerprint="benchgen.measure.tensorrt_engine:engine_fingerprint", help="TensorRT FP16 GPU latency"),
-    Backend("torch-cuda", ("latency-torch-cuda",), machine="benchgen.measure.latency_torch:torch_gpu_machine_id",
-            fingerprint="benchgen.measure.latency_torch:torch_fingerprint", implementations_only=True,
+    Backend("tensorrt", ("latency-gpu",), machine="benchgen.measure.backends.tensorrt_engine:gpu_machine_id",
+            fingerprint="benchgen.measure.backends.tensorrt_engine:engine_fingerprint", help="TensorRT FP16 GPU latency"),
+    Backend("torch-cuda", ("latency-torch-cuda",), machine="benchgen.measure.timing.latency_torch:torch_gpu_machine_id",
+            fingerprint="benchgen.measure.timing.latency_torch:torch_fingerprint", implementations_only=True,
             help="PyTorch CUDA FP16 latency of benchgen's own modules"),
 )}
 

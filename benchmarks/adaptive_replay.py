@@ -23,10 +23,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchgen.measure.contention import Verdict  # noqa: E402
-from benchgen.measure.latency_stats import summarize  # noqa: E402
-from benchgen.measure.machine_load import LoadWindow  # noqa: E402
-from benchgen.measure.rounds import MIN_ROUNDS, Slot, SubjectTiming, converged  # noqa: E402
+from benchgen.measure.timing.contention import Verdict  # noqa: E402
+from benchgen.measure.timing.stats import summarize  # noqa: E402
+from benchgen.measure.timing.machine_load import LoadWindow  # noqa: E402
+from benchgen.measure.timing.rounds import MIN_ROUNDS, Slot, SubjectTiming, converged  # noqa: E402
 from benchgen.results.store import load_results  # noqa: E402
 
 NO_LOAD = LoadWindow(wall_s=1.0, others_cores=0.0, steal_share=0.0, own_cores=1.0, cpus=2, load_1min=0.0)

@@ -26,12 +26,12 @@ import statistics
 import sys
 import time
 
-from benchgen.measure.feeds import bind_feeds
-from benchgen.measure.latency_cpu import probe_image, warm_up
-from benchgen.measure.machine_load import default_monitor
-from benchgen.measure.model_files import resolve_model
-from benchgen.measure.rounds import Subject, time_slot
-from benchgen.measure.runners import OrtRunner
+from benchgen.measure.backends.feeds import bind_feeds
+from benchgen.measure.timing.latency_cpu import probe_image, warm_up
+from benchgen.measure.timing.machine_load import default_monitor
+from benchgen.measure.graph.model_files import resolve_model
+from benchgen.measure.timing.rounds import Subject, time_slot
+from benchgen.measure.backends.runners import OrtRunner
 
 
 def bare_loop(session, output_names, feeds, runs: int) -> float:

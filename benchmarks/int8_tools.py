@@ -2,7 +2,7 @@
 
 For each variant named: the mAP of both INT8 graphs on tiny80 with the paired cost against FP32,
 then the FP32 graph and both INT8 graphs on both CPU backends timed in ONE set of interleaved rounds
-(benchgen.measure.latency_cpu.measure_cpu_latencies), so the ratios compare like with like on this
+(benchgen.measure.timing.latency_cpu.measure_cpu_latencies), so the ratios compare like with like on this
 machine at this time. Prints a table; writes nothing under results/.
 
     PYTHONPATH=. .venv/bin/python benchmarks/int8_tools.py yolox-nano picodet-s-320 --budget 6
@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import argparse
 
-from benchgen.measure.backends import backend_fingerprint
-from benchgen.measure.bootstrap import paired_difference
-from benchgen.measure.coco_eval import score_detections
-from benchgen.measure.dataset import load_dataset
-from benchgen.measure.inference import cache_key, detect
-from benchgen.measure.latency_cpu import LatencySubject, measure_cpu_latencies, probe_image
-from benchgen.measure.model_files import resolve_model
-from benchgen.measure.openvino_runner import OpenVinoRunner
-from benchgen.measure.quantize import TOOLS, int8_model
-from benchgen.measure.runners import OrtRunner, make_runner
+from benchgen.measure.backends.discovery import backend_fingerprint
+from benchgen.measure.accuracy.bootstrap import paired_difference
+from benchgen.measure.accuracy.coco_eval import score_detections
+from benchgen.measure.accuracy.dataset import load_dataset
+from benchgen.measure.accuracy.inference import cache_key, detect
+from benchgen.measure.timing.latency_cpu import LatencySubject, measure_cpu_latencies, probe_image
+from benchgen.measure.graph.model_files import resolve_model
+from benchgen.measure.backends.openvino_runner import OpenVinoRunner
+from benchgen.measure.graph.quantize import TOOLS, int8_model
+from benchgen.measure.backends.runners import OrtRunner, make_runner
 
 
 def detections(model, dataset, fingerprint):

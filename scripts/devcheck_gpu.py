@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from benchgen.errors import BenchgenError
-    from benchgen.measure.latency_torch import find_cuda, measure_torch_latency, torch_fingerprint
-    from benchgen.measure.torch_device import CpuDevice
+    from benchgen.measure.timing.latency_torch import find_cuda, measure_torch_latency, torch_fingerprint
+    from benchgen.measure.timing.torch_device import CpuDevice
     from benchgen.refresh.cache_key import cache_key, model_material
     from benchgen.registry import load_registry
     from benchgen.results.merge import preferred_reported

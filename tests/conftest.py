@@ -32,7 +32,7 @@ def quiet_machine(monkeypatch):
     monitor, probe, reference and rule;
     tests/measure/test_calibration.py runs the real probe.
     """
-    from benchgen.measure import calibration, contention, machine_load, rounds
+    from benchgen.measure.timing import calibration, contention, machine_load, rounds
     from tests.load_monitors import FixedProbe, QuietMonitor, ScriptedReference
 
     monkeypatch.setattr(rounds, "REWARM_S", 0.0)  # a second of untimed runs per slot is for real timings

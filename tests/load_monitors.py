@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 
-from benchgen.measure.calibration import ProbeTiming, ReferenceReading
-from benchgen.measure.machine_load import LoadSnapshot
+from benchgen.measure.timing.calibration import ProbeTiming, ReferenceReading
+from benchgen.measure.timing.machine_load import LoadSnapshot
 
 
 class ScriptedMonitor:

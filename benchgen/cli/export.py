@@ -47,9 +47,9 @@ def _provider_export(args: argparse.Namespace, family, variant) -> int:
     """A provider-built variant: the provider's (cached) export, copied to --output."""
     import shutil
 
-    from benchgen.providers.build import provider_onnx
+    from benchgen.measure.graph.provider_export import provider_onnx
 
-    from benchgen.fetch.registry_files import optional_variant_file
+    from benchgen.registry.downloads import optional_variant_file
 
     if args.weights is not None and not args.weights.is_file():
         raise BenchgenError(f"--weights {args.weights}: not found; give {variant.id}'s release checkpoint, or fetch it "

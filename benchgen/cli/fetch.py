@@ -13,7 +13,7 @@ from benchgen.errors import BenchgenError
 from benchgen.fetch.datasets import fetch_dataset
 from benchgen.fetch.files import fetch
 from benchgen.fetch.locations import MIRROR_ENV, mirrors, use_mirrors
-from benchgen.fetch.registry_files import selected, variant_wanted
+from benchgen.registry.downloads import selected, variant_wanted
 from benchgen.registry.datasets import dataset
 
 

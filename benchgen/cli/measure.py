@@ -72,7 +72,7 @@ def _precision(result: Result) -> str:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from benchgen.measure.accuracy import evaluate_accuracy
+    from benchgen.measure.accuracy.evaluate import evaluate_accuracy
 
     preflight(args)
     if args.dataset:
@@ -116,7 +116,7 @@ def table_backend_help(backend: str) -> str:
 
 def _table_latency(args: argparse.Namespace, registry) -> int:
     """A backend with no options of its own here: its kind's measuring function, as refresh calls it."""
-    from benchgen.measure.model_files import lookup
+    from benchgen.measure.graph.model_files import lookup
     from benchgen.measure.request import MeasureRequest
     from benchgen.metrics import BACKENDS, KINDS, resolve, timed_metric
 
@@ -156,7 +156,7 @@ def run_latency(args: argparse.Namespace) -> int:
     if args.compile or args.no_cuda_graph:
         raise BenchgenError("--compile and --no-cuda-graph apply to --backend torch-cuda only")
     if args.backend == "tensorrt":
-        from benchgen.measure.latency_gpu import measure_trt_latency
+        from benchgen.measure.timing.latency_tensorrt import measure_trt_latency
 
         result = measure_trt_latency(args.variant, weights=args.weights, registry=registry, seed=args.seed,
                                      image=args.image)
@@ -164,8 +164,8 @@ def run_latency(args: argparse.Namespace) -> int:
         return _store(result, args.results, f"{result.variant}: TensorRT FP16 GPU compute median {stats.median:.3f} "
                                             f"ms, p90 {stats.p90:.3f} ms over {stats.runs} runs on "
                                             f"{result.settings['gpu']}", args.json)
-    from benchgen.measure.latency_cpu import measure_cpu_latency
-    from benchgen.measure.model_files import progress_note
+    from benchgen.measure.timing.latency_cpu import measure_cpu_latency
+    from benchgen.measure.graph.model_files import progress_note
 
     budget = args.budget if args.budget is not None else 20.0
     progress_note(f"timing {args.variant} with ONNX Runtime on the CPU: warm-up, then up to {budget:g} s of timed "
@@ -190,7 +190,7 @@ def run_latency(args: argparse.Namespace) -> int:
 
 
 def _torch_latency(args: argparse.Namespace, registry) -> int:
-    from benchgen.measure.latency_torch import DEFAULT_BUDGET_S, measure_torch_latency
+    from benchgen.measure.timing.latency_torch import DEFAULT_BUDGET_S, measure_torch_latency
 
     result = measure_torch_latency(args.variant, weights=args.weights, registry=registry, seed=args.seed,
                                    budget_s=args.budget if args.budget is not None else DEFAULT_BUDGET_S,
@@ -206,7 +206,7 @@ def _torch_latency(args: argparse.Namespace, registry) -> int:
 
 
 def run_size(args: argparse.Namespace) -> int:
-    from benchgen.measure.size import measure_size
+    from benchgen.measure.graph.size import measure_size
 
     preflight(args)
     result = measure_size(args.variant, weights=args.weights, registry=registry_from_args(args), seed=args.seed)

@@ -1,4 +1,4 @@
-"""`benchgen peak`: this machine's FP32 multiply-add ceiling, measured and nominal (benchgen.measure.peak)."""
+"""`benchgen peak`: this machine's FP32 multiply-add ceiling, measured and nominal (benchgen.measure.timing.peak_flops)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from benchgen.paths import DEFAULT_RESULTS_DIR
 
 
 def run_peak(args: argparse.Namespace) -> int:
-    from benchgen.measure.peak import measure_peak
+    from benchgen.measure.timing.peak_flops import measure_peak
 
     peak = measure_peak()
     if args.save:

@@ -18,11 +18,11 @@ from benchgen.errors import BenchgenError
 from benchgen.fetch.datasets import fetch_dataset, local_dataset
 from benchgen.fetch.files import fetch
 from benchgen.fetch.locations import data_dir, mirrors, use_mirrors
-from benchgen.fetch.registry_files import variant_wanted
+from benchgen.registry.downloads import variant_wanted
 from benchgen.registry.datasets import dataset, default_dataset
 from benchgen.locks import exclusive
 from benchgen.refresh.backoff import MAX_AUTO_ATTEMPTS, apply_backoff, still_unstable_line
-from benchgen.measure import backends
+from benchgen.measure.backends.discovery import discovery as backends
 from benchgen.metrics import BACKENDS, measurement_kinds
 from benchgen.refresh.plan import plan
 from benchgen.refresh.run import Options, execute
@@ -30,7 +30,7 @@ from benchgen.results.index import load_headers
 
 
 def available_backends(requested: list[str] | None, console: Console) -> dict[str, str]:
-    """backend -> machine id the results belong to (benchgen.measure.backends); a backend that cannot
+    """backend -> machine id the results belong to (benchgen.measure.backends.discovery); a backend that cannot
     run here is skipped with its reason, unless the user asked for it."""
     return backends.available_backends(
         requested, lambda backend, why: console.print(f"skipping {backend}: {escape(why)}", soft_wrap=True))
@@ -205,7 +205,7 @@ def register(subparsers) -> None:
                              "on the machine's load; default: every kind")
     parser.add_argument("--precision", action="append", choices=("fp32", "int8"),
                         help="precision (repeatable): int8 adds the quantised graph's CPU latencies and accuracy "
-                             "(benchgen.measure.quantize); default: fp32")
+                             "(benchgen.measure.graph.quantize); default: fp32")
     parser.add_argument("--dry-run", action="store_true", help="list what would run and why, measure nothing")
     parser.add_argument("--force", action="store_true", help="re-measure even what is up to date")
     parser.add_argument("--weights-dir", type=Path, default=None,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 def run_score(args: argparse.Namespace) -> int:
-    from benchgen.measure.detections_file import score_file
+    from benchgen.measure.accuracy.detections_file import score_file
 
     scored = score_file(args.detections, args.annotations)
     if scored.detections == 0:

@@ -13,10 +13,13 @@ import shutil
 import sys
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchgen.fetch.files import FetchError, Wanted, fetch, local_copy, sha256_of
 from benchgen.fetch.locations import Mirror, data_dir
-from benchgen.registry.datasets import Dataset
+
+if TYPE_CHECKING:  # the registry's dataset entry, read here by its fields: fetch sits below the registry
+    from benchgen.registry.datasets import Dataset
 
 MARK = ".benchgen-complete.json"
 

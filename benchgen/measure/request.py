@@ -26,5 +26,5 @@ class MeasureRequest:
     allow_busy: bool = False
     #: told where timings done together stand (measure.rounds.RoundsProgress), for a progress line
     progress: Callable[[Any], None] | None = None
-    #: "fp32" (the exported graph) or "int8" (its post-training quantised copy, benchgen.measure.quantize)
+    #: "fp32" (the exported graph) or "int8" (its post-training quantised copy, benchgen.measure.graph.quantize)
     precision: str = "fp32"

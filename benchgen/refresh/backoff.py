@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, Iterable
 
-from benchgen.measure.contention import Verdict, evidence_kind
+from benchgen.measure.timing.contention import Verdict, evidence_kind
 from benchgen.metrics import KINDS
 from benchgen.refresh.plan import Job
 from benchgen.results.schema import Result, unstable_reasons
@@ -30,7 +30,7 @@ MAX_AUTO_ATTEMPTS = 2
 
 def machine_quiet_now() -> Verdict:
     """One look at the machine, judged by the contention rule (a second; the rule's poll length)."""
-    from benchgen.measure import contention, machine_load
+    from benchgen.measure.timing import contention, machine_load
 
     rule = contention.RULE
     return contention.judge_window(machine_load.sample_window(machine_load.default_monitor(), rule.poll_s), rule)

@@ -1,7 +1,7 @@
 """What a measurement depends on, hashed, so a refresh re-measures only what changed.
 
 The key covers what was measured, not the code that wrote it: for a family benchgen implements, the
-exported graph (benchgen.measure.graph_hash: the same on every CPU) and the weights (file hash, or the
+exported graph (benchgen.measure.graph.graph_hash: the same on every CPU) and the weights (file hash, or the
 random seed); for an ONNX-file family, the file's hash; for a provider-built one, the package versions
 and export arguments. Then the registry entry, the export settings, the backend and its library
 versions, the machine, benchgen's version and the measuring method's version, and, for accuracy, the
@@ -21,7 +21,7 @@ from typing import Any
 
 import benchgen
 from benchgen.metrics import KINDS
-from benchgen.measure.model_files import export_identity, registry_onnx_path, sha256_file
+from benchgen.measure.graph.model_files import export_identity, registry_onnx_path, sha256_file
 from benchgen.models.source_hash import decoding_source_hash
 from benchgen.registry.schema import Family, Variant
 
@@ -44,7 +44,7 @@ VALUE_KINDS = ("accuracy",)
 #: which made NanoDet-m time ~40 % slower), and NMS with a box cap stops at the cap in one pass, which
 #: shortens the end-to-end phase of every NMS detector;
 #: latency-cpu 5: ONNX Runtime's intra-op workers do not spin between operators, see
-#: benchgen.measure.runners.INTRA_OP_SPINNING)
+#: benchgen.measure.backends.runners.INTRA_OP_SPINNING)
 
 
 class ExportFailed(Exception):
@@ -67,7 +67,7 @@ def model_material(family: Family, variant: Variant, weights: Path | None, seed:
         definition["onnx"] = LEGACY_ONNX_PREFIX + variant.onnx_file
     material: dict[str, Any] = {"family": family.id, "variant": definition, "export": EXPORT_SETTINGS}
     if family.builds(variant) is not None:
-        from benchgen.providers.build import provider_material
+        from benchgen.measure.graph.provider_export import provider_material
 
         # the package versions and complete export arguments: a new release re-exports and re-measures
         material["provider"] = provider_material(family, variant, seed, weights)

@@ -13,7 +13,7 @@ migration the key change alone would make every such result stale. For each resu
 - the variant's graph exported by today's code has the graph hash that the last source-keyed code's
   export had (LEGACY_GRAPHS, exported at 02fa63f): the graph that was measured is the graph the new key
   names. The bytes cannot be compared across machines (the weight values differ in the last bits
-  between CPUs, see benchgen.measure.graph_hash), the graph hash can.
+  between CPUs, see benchgen.measure.graph.graph_hash), the graph hash can.
 
 Everything else in the file stays byte for byte. Run it once per results tree; a second run finds
 nothing to do. It exports each variant whose export is not cached (minutes), like a refresh would.
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from benchgen.errors import BenchgenError
-from benchgen.measure.backends import backend_fingerprint
+from benchgen.measure.backends.discovery import backend_fingerprint
 from benchgen.metrics import BACKENDS
 from benchgen.paths import DEFAULT_RESULTS_DIR
 from benchgen.refresh.cache_key import cache_key, model_material

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from benchgen.errors import BenchgenError, DatasetError
 from benchgen.fetch.files import MissingFile
-from benchgen.fetch.registry_files import optional_variant_file
+from benchgen.registry.downloads import optional_variant_file
 from benchgen.registry.datasets import default_dataset
-from benchgen.measure.coco_eval import engine_label
-from benchgen.measure.dataset import default_dataset_root, locate
-from benchgen.measure.backends import backend_fingerprint
+from benchgen.measure.accuracy.coco_eval import engine_label
+from benchgen.measure.accuracy.dataset import default_dataset_root, locate
+from benchgen.measure.backends.discovery import backend_fingerprint
 from benchgen.metrics import BACKENDS, KINDS
 from benchgen.refresh.cache_key import ExportFailed, cache_key, model_material
 from benchgen.registry.schema import Family, Registry, Variant
@@ -39,7 +39,7 @@ class Job:
     #: what `benchgen fetch` would get for it (a variant id, or --dataset ID) where the missing input is fetchable
     missing: str | None = None
     extra: dict = field(default_factory=dict)
-    #: fp32, or int8: the variant's quantised graph (benchgen.measure.quantize), a key of its own
+    #: fp32, or int8: the variant's quantised graph (benchgen.measure.graph.quantize), a key of its own
     precision: str = "fp32"
     #: how often a timing with these inputs came out unstable on this machine (refresh/backoff.py)
     unstable_attempts: int = 0
@@ -118,7 +118,7 @@ def runs_int8(kind: str) -> bool:
 
 
 def int8_material() -> dict:
-    from benchgen.measure.quantize import DEFAULT_TOOL, recipe, tool_version
+    from benchgen.measure.graph.quantize import DEFAULT_TOOL, recipe, tool_version
 
     return {"precision": "int8", "quantisation": recipe(DEFAULT_TOOL), "quantiser": tool_version(DEFAULT_TOOL)}
 
@@ -138,7 +138,7 @@ def dataset_extra(images: Path | None, annotations: Path | None) -> dict | None:
             raise DatasetError(f"--images {images}: directory not found; give the directory of the annotated images")
         if not Path(annotations).is_file():
             raise DatasetError(f"--annotations {annotations}: file not found; give COCO's instances_*.json")
-    from benchgen.measure.model_files import sha256_file
+    from benchgen.measure.graph.model_files import sha256_file
 
     # names and sizes, not the absolute path: the same dataset in another checkout is the same input
     listing = sorted(f"{p.name}:{p.stat().st_size}" for p in Path(images).iterdir() if p.is_file())

@@ -3,7 +3,7 @@ PROGRESS_EVERY_S while latencies are timed.
 
 A refresh's rich progress bar draws nothing when stderr is a file (CI, `make site > log 2>&1`), and
 the CPU rounds of a whole field run for many minutes between two result lines. So without a
-terminal the rounds' progress (benchgen.measure.rounds.RoundsProgress) is printed as a line at the
+terminal the rounds' progress (benchgen.measure.timing.rounds.RoundsProgress) is printed as a line at the
 end of every round and otherwise at most every PROGRESS_EVERY_S, and every finished one-at-a-time
 job gets the elapsed time and an estimate of what is left. With a terminal the bar's text says the
 same, and nothing more is printed. Nothing here runs a thread: the rounds call it between two
@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from benchgen.measure.progress import RoundsProgress, duration_text
+from benchgen.measure.timing.progress import RoundsProgress, duration_text
 
 #: the longest a log goes without a line while latencies are timed (a slot is a few seconds)
 PROGRESS_EVERY_S = 30.0

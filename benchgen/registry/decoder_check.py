@@ -29,7 +29,7 @@ def variant_onnx_if_present(variant) -> Path | None:
     if variant.onnx_file is None:
         return None
     from benchgen.errors import BenchgenError
-    from benchgen.fetch.registry_files import local_variant_file
+    from benchgen.registry.downloads import local_variant_file
 
     try:
         return local_variant_file(variant)

@@ -1,7 +1,7 @@
 """Beside each measured CPU latency: the rate it sustains, the graph's FLOPs over its median.
 
 Compact on purpose (one figure under the latency): it says how far a detector is from what the CPU
-can multiply-add, the roofline reading the methodology page explains (benchgen.measure.peak).
+can multiply-add, the roofline reading the methodology page explains (benchgen.measure.timing.peak_flops).
 Only benchgen's own graph count is used, never a published FLOPs figure (those count by other rules).
 """
 

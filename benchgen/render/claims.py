@@ -68,7 +68,7 @@ def point(cell: Cell) -> Point | None:
 def accuracy_point(cell: Cell) -> Point | None:
     """The cell's AP with its range, for an accuracy claim; None where it may enter none.
 
-    A measured AP carries its bootstrap interval over the images (benchgen.measure.bootstrap); one
+    A measured AP carries its bootstrap interval over the images (benchgen.measure.accuracy.bootstrap); one
     measured on a subset of val2017 without an interval (results before accuracy method 3) is not
     compared at all, and one with an interval only with accuracies measured on the same set.
     Published figures count as exact.

@@ -103,7 +103,7 @@ class MetricInterval(BaseModel):
 
 
 class TimingStats(BaseModel):
-    """Summary of the timed runs (benchgen.measure.latency_stats.LatencyStats, 6 significant digits)."""
+    """Summary of the timed runs (benchgen.measure.timing.stats.LatencyStats, 6 significant digits)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 

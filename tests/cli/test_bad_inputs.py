@@ -210,7 +210,7 @@ FAKE_PROVIDER_ENV = {"BENCHGEN_ULTRALYTICS_PYTHON": "{tmp}/uvenv/bin/python", "F
 
 def _truncated_facts_cache(project: Project) -> None:
     """An export in the cache whose facts file was cut short (a full disk, a copy interrupted)."""
-    from benchgen.providers.build import cached_export
+    from benchgen.measure.graph.provider_export import cached_export
     from benchgen.registry import load_registry
 
     _fake_ultralytics(project)
@@ -539,7 +539,7 @@ def _plugin_named_and_skipped(project: Project, code: int, err: str) -> None:
 
 
 def _exported_again(project: Project, code: int, err: str) -> None:
-    from benchgen.providers.build import cached_export
+    from benchgen.measure.graph.provider_export import cached_export
     from benchgen.registry import load_registry
 
     assert code == 0, err

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from benchgen.cli import main
-from benchgen.measure import gpu, tensorrt_engine
+from benchgen.measure.backends.discovery import gpu, tensorrt_engine
 from benchgen.results.provenance import current_machine
 from benchgen.results.store import load_results
 from tests.measure.builders import build_synthetic_coco, build_tiny_yolox_onnx, write_tiny_registry
@@ -94,7 +94,7 @@ def test_module_entry_point_runs(setup):
 
 
 def test_torch_cuda_without_a_gpu_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
-    from benchgen.measure import torch_device
+    from benchgen.measure.timing import torch_device
 
     monkeypatch.setenv("BENCHGEN_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(torch_device, "nvidia_device_present", lambda: False)  # also on a GPU CI runner
@@ -113,7 +113,7 @@ def test_torch_only_options_are_refused_for_other_backends(setup, capsys):
 
 
 def test_torch_cuda_summary_names_the_backend_gpu_and_mode(tmp_path, capsys, monkeypatch):
-    from benchgen.measure import latency_torch
+    from benchgen.measure.timing import latency_torch
     from tests.conftest import make_result, make_timing
 
     def fake(variant, **kwargs):

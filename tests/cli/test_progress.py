@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 
 from benchgen.cli import main
-from benchgen.measure import model_files
+from benchgen.measure.graph import model_files
 from tests.decoders.builders import constant_onnx, five_line_registry
 
 

@@ -7,7 +7,7 @@ from rich.console import Console
 
 from benchgen.cli.refresh import available_backends
 from benchgen.errors import BackendUnavailable
-from benchgen.measure import latency_torch, torch_device
+from benchgen.measure.timing import latency_torch, torch_device
 from benchgen.results.provenance import current_machine
 from tests.conftest import MACHINE
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from benchgen.decoders.grids import anchor_points
-from benchgen.measure.accuracy import evaluate_accuracy
+from benchgen.measure.accuracy.evaluate import evaluate_accuracy
 from benchgen.registry import load_registry
 from tests.decoders.builders import class_index, constant_onnx, five_line_registry
 

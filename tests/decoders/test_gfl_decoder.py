@@ -24,7 +24,7 @@ from benchgen.decoders.gfl import detect_format, distances, layout
 from benchgen.decoders.onnx_info import read_onnx_info
 from benchgen.decoders.resolve import detect_decoder
 from benchgen.errors import BenchgenError
-from benchgen.measure.accuracy import evaluate_accuracy
+from benchgen.measure.accuracy.evaluate import evaluate_accuracy
 from benchgen.registry import load_registry
 from tests.conftest import SHARED
 from tests.decoders.builders import class_index, five_line_registry

@@ -14,7 +14,7 @@ import pytest
 
 from benchgen.decoders import get_decoder, known_decoders
 from benchgen.errors import BenchgenError, RegistryError
-from benchgen.measure.model_files import resolve_model
+from benchgen.measure.graph.model_files import resolve_model
 from benchgen.registry import load_registry
 from tests.decoders.builders import constant_onnx, five_line_registry
 

@@ -8,7 +8,7 @@ import pytest
 from benchgen.decoders.preprocess import Convention, transform
 from benchgen.decoders.ultralytics import ULTRALYTICS
 from benchgen.decoders.yolox import YOLOX, YoloxPipeline, letterbox
-from benchgen.measure.model_files import resolve_model
+from benchgen.measure.graph.model_files import resolve_model
 from benchgen.registry import load_registry
 from tests.decoders.builders import five_line_registry
 from tests.measure.builders import YOLOX_NANO, require_shared

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from benchgen.errors import BenchgenError, RegistryError
-from benchgen.measure.model_files import resolve_model
+from benchgen.measure.graph.model_files import resolve_model
 from benchgen.registry import load_registry
 from tests.decoders.builders import constant_onnx, five_line_registry
 from tests.measure.builders import SHARED
@@ -69,7 +69,7 @@ def test_a_640_graph_registered_at_416_is_refused(tmp_path):
 
 
 def test_size_never_records_a_640_graph_at_416(tmp_path):
-    from benchgen.measure.size import measure_size
+    from benchgen.measure.graph.size import measure_size
 
     path = _one_output(tmp_path, (1, 300, 6), size=640)
     registry = load_registry(five_line_registry(tmp_path / "reg", path, 416, decoder="end2end"))

@@ -12,7 +12,7 @@ from benchgen.decoders.onnx_info import OnnxInfo, TensorInfo, read_onnx_info
 from benchgen.decoders.resolve import detect_decoder
 from benchgen.decoders.yolov5 import upstream_scale_coords
 from benchgen.errors import BenchgenError
-from benchgen.measure.model_files import resolve_model
+from benchgen.measure.graph.model_files import resolve_model
 from benchgen.pipeline import COCO_CATEGORY_IDS, ImageMeta
 from benchgen.registry import load_registry
 from tests.decoders.builders import constant_onnx, five_line_registry

@@ -47,7 +47,7 @@ def test_the_default_dataset_is_fetched_from_a_directory_mirror(tmp_path, monkey
     monkeypatch.setenv("BENCHGEN_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("BENCHGEN_FETCH_LOCK", str(tmp_path / "lock.json"))
     shutil.copyfile(REPO / "results" / "fetch-lock.json", tmp_path / "lock.json")
-    from benchgen.measure.dataset import default_dataset_root
+    from benchgen.measure.accuracy.dataset import default_dataset_root
 
     assert not (default_dataset_root() / "val2017").is_dir()
     assert main(["fetch", "--dataset", "coco-val2017-tiny80", "--mirror", str(SHARED)]) == 0
@@ -73,7 +73,7 @@ def test_a_file_without_an_official_download_comes_from_mirrors_only(tmp_path, m
     """Like the YOLOv5n export in ../shared/: a registry ONNX file is one more fetchable file, even with no
     official URL (the lock records its checksum and where it comes from)."""
     from benchgen.fetch.files import MissingFile
-    from benchgen.fetch.registry_files import local_variant_file
+    from benchgen.registry.downloads import local_variant_file
     from benchgen.registry.schema import Variant
 
     variant = Variant.model_validate({"id": "yolov5-n", "name": "YOLOv5n", "input_size": 640, "download": {

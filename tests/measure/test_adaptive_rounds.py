@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from benchgen.measure import rounds
-from benchgen.measure.contention import ContentionRule
-from benchgen.measure.rounds import Subject, run_rounds
+from benchgen.measure.timing import rounds
+from benchgen.measure.timing.contention import ContentionRule
+from benchgen.measure.timing.rounds import Subject, run_rounds
 from tests.load_monitors import QuietMonitor, ScriptedReference
 
 RULE = ContentionRule(poll_s=0.001, max_wait_s=0.05)
@@ -102,7 +102,7 @@ def test_only_the_slot_in_a_slow_phase_is_timed_again(monkeypatch):
 
 
 def test_a_slot_that_stays_slow_is_kept_as_evidence_and_never_published(monkeypatch):
-    from benchgen.measure.latency_cpu import status_of
+    from benchgen.measure.timing.latency_cpu import status_of
 
     fake_slots(monkeypatch, steady)
     reference = ScriptedReference([NORMAL] * 3 + [SLOW] * 20)
@@ -116,8 +116,8 @@ def test_a_slot_that_stays_slow_is_kept_as_evidence_and_never_published(monkeypa
 
 def test_a_machine_that_slows_down_as_a_whole_is_caught_too():
     """The 38 % probe move of one quiet VM: speed-up intact, both times slower."""
-    from benchgen.measure.calibration import ReferenceReading, normal_reading
-    from benchgen.measure.contention import judge_reference
+    from benchgen.measure.timing.calibration import ReferenceReading, normal_reading
+    from benchgen.measure.timing.contention import judge_reference
 
     normal = normal_reading([ReferenceReading(*NORMAL)] * 5)
     slower = ReferenceReading(6.0 * 1.38, 11.0 * 1.38)
@@ -128,7 +128,7 @@ def test_a_machine_that_slows_down_as_a_whole_is_caught_too():
 
 
 def test_the_session_normal_is_not_pulled_into_a_slow_phase():
-    from benchgen.measure.calibration import ReferenceReading, normal_reading
+    from benchgen.measure.timing.calibration import ReferenceReading, normal_reading
 
     trace = [ReferenceReading(*NORMAL)] * 7 + [ReferenceReading(*SLOW)] * 3  # 30 % of the readings slow
     normal = normal_reading(trace)

@@ -13,8 +13,8 @@ import json
 import numpy as np
 import pytest
 
-from benchgen.measure.bootstrap import PerImageEvaluation, bootstrap_map
-from benchgen.measure.coco_eval import ground_truth_coco, score_detections
+from benchgen.measure.accuracy.bootstrap import PerImageEvaluation, bootstrap_map
+from benchgen.measure.accuracy.coco_eval import ground_truth_coco, score_detections
 from benchgen.results.schema import MetricInterval
 from tests.measure.builders import TINY80, edge_case_coco, jittered_detections, pycocotools_score, random_coco, \
     require_shared
@@ -89,7 +89,7 @@ def test_an_interval_must_be_ordered():
 
 
 def test_a_paired_difference_of_a_set_with_itself_is_exactly_zero():
-    from benchgen.measure.bootstrap import paired_difference
+    from benchgen.measure.accuracy.bootstrap import paired_difference
 
     gt, detections = random_coco(8, images=30)
     ids = sorted(image["id"] for image in gt["images"])
@@ -98,7 +98,7 @@ def test_a_paired_difference_of_a_set_with_itself_is_exactly_zero():
 
 
 def test_a_paired_cost_is_the_difference_of_the_two_maps_and_excludes_zero_when_it_is_real():
-    from benchgen.measure.bootstrap import paired_difference
+    from benchgen.measure.accuracy.bootstrap import paired_difference
 
     gt, detections = random_coco(9, images=40)
     coco = ground_truth_coco(gt)

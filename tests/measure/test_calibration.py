@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from benchgen.measure.calibration import CalibrationProbe, drift, probe_model
+from benchgen.measure.timing.calibration import CalibrationProbe, drift, probe_model
 
 
 def test_the_probe_graph_is_deterministic():
@@ -23,7 +23,7 @@ def test_drift_is_relative():
 
 def test_the_speedup_reference_times_both_sessions():
     """The real reference (conftest replaces it elsewhere): two sessions of the probe's graph, read cheaply."""
-    from benchgen.measure.calibration import SpeedupReference, normal_reading
+    from benchgen.measure.timing.calibration import SpeedupReference, normal_reading
 
     reference = SpeedupReference(threads=2)
     readings = [reference.read(runs=2) for _ in range(3)]

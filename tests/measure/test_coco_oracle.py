@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from benchgen.decoders.yolox import YoloxPipeline, make_grids
-from benchgen.measure.coco_eval import STAT_NAMES, score_detections, to_coco_results
-from benchgen.measure.dataset import load_dataset
-from benchgen.measure.inference import run_images
+from benchgen.measure.accuracy.coco_eval import STAT_NAMES, score_detections, to_coco_results
+from benchgen.measure.accuracy.dataset import load_dataset
+from benchgen.measure.accuracy.inference import run_images
 from benchgen.pipeline import COCO_CATEGORY_IDS, Detections
 
 

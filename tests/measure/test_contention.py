@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchgen.measure.contention import ContentionRule, judge_probe, judge_window
-from benchgen.measure.machine_load import LoadWindow
+from benchgen.measure.timing.contention import ContentionRule, judge_probe, judge_window
+from benchgen.measure.timing.machine_load import LoadWindow
 
 
 def recorded(others: float, steal: float = 0.0, cpus: int = 2) -> LoadWindow:
@@ -56,6 +56,6 @@ def test_the_rule_is_data():
     ([5.0], False),
 ])
 def test_rounds_that_disagree_are_unstable(medians, busy):
-    from benchgen.measure.contention import judge_rounds
+    from benchgen.measure.timing.contention import judge_rounds
 
     assert judge_rounds(medians).busy is busy

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from benchgen.errors import DatasetError
-from benchgen.measure.dataset import load_dataset
+from benchgen.measure.accuracy.dataset import load_dataset
 
 
 def test_images_dir_alone_finds_the_annotations_beside_it(synthetic_coco):

@@ -10,11 +10,11 @@ import pytest
 
 from benchgen.decoders.yolox import YoloxPipeline
 from benchgen.errors import BackendUnavailable
-from benchgen.measure.accuracy import evaluate_accuracy
-from benchgen.measure.dataset import load_dataset
-from benchgen.measure.inference import cache_key, detect
-from benchgen.measure.backends import backend_fingerprint
-from benchgen.measure.runners import OrtRunner
+from benchgen.measure.accuracy.evaluate import evaluate_accuracy
+from benchgen.measure.accuracy.dataset import load_dataset
+from benchgen.measure.accuracy.inference import cache_key, detect
+from benchgen.measure.backends.discovery import backend_fingerprint
+from benchgen.measure.backends.runners import OrtRunner
 from benchgen.registry import load_registry
 
 

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from benchgen.errors import DatasetError, DetectionsError
-from benchgen.measure.detections_file import score_file
+from benchgen.measure.accuracy.detections_file import score_file
 from tests.measure.builders import edge_case_coco, pycocotools_score
 
 
@@ -185,7 +185,7 @@ def test_a_bad_annotation_file_is_named_before_the_detections_are_read(files, ca
 
 
 def test_a_real_annotation_file_passes_the_checks():
-    from benchgen.measure.dataset import read_annotation_file
+    from benchgen.measure.accuracy.dataset import read_annotation_file
     from tests.measure.builders import TINY80, require_shared
 
     require_shared(TINY80)

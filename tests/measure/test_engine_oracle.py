@@ -16,7 +16,7 @@ import json
 
 import pytest
 
-from benchgen.measure.coco_eval import STAT_NAMES, engine_label, ground_truth_coco, score_detections
+from benchgen.measure.accuracy.coco_eval import STAT_NAMES, engine_label, ground_truth_coco, score_detections
 from tests.measure.builders import TINY80, edge_case_coco, jittered_detections, pycocotools_score, random_coco, \
     require_shared
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import types
 
-from benchgen.measure.gpu_clocks import ClockSample, NoMonitor, NvmlMonitor, throttle_check
+from benchgen.measure.timing.gpu_clocks import ClockSample, NoMonitor, NvmlMonitor, throttle_check
 
 IDLE, APP_CLOCKS, POWER_CAP, HW_SLOWDOWN, SYNC_BOOST, SW_THERMAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
 

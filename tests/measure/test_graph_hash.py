@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from benchgen.measure.graph_hash import graph_hash
+from benchgen.measure.graph.graph_hash import graph_hash
 
 
 def _model(weight: np.ndarray, shape=(1, 4), scale: float = 2.0, axis: int = 0) -> onnx.ModelProto:

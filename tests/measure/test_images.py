@@ -6,7 +6,7 @@ import pytest
 
 from benchgen.cli import main
 from benchgen.errors import DatasetError
-from benchgen.measure.images import read_image
+from benchgen.measure.accuracy.images import read_image
 from benchgen.results.provenance import current_machine
 from benchgen.results.store import load_results
 from tests.measure.builders import build_huge_png, build_synthetic_coco, build_tiny_yolox_onnx, write_tiny_registry

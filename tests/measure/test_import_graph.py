@@ -12,23 +12,38 @@ from tests.conftest import REPO
 MEASURE = REPO / "benchgen" / "measure"
 
 
+def module_name(path: Path) -> str:
+    """A measure module by its leaf name (`rounds`, `gpu`): leaf names are unique across its subpackages."""
+    return path.stem
+
+
 def imports_of(path: Path) -> set[str]:
-    """benchgen.measure modules `path` imports anywhere in its body (module level or in functions)."""
+    """benchgen.measure modules `path` imports anywhere in its body (module level or in functions), by leaf name."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module == "benchgen.measure":
+            if node.module == "benchgen.measure" or node.module in SUBPACKAGES:
                 found.update(alias.name for alias in node.names)
             elif node.module.startswith("benchgen.measure."):
-                found.add(node.module.split(".")[2])
+                found.add(node.module.rsplit(".", 1)[1])
         elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[2] for a in node.names if a.name.startswith("benchgen.measure."))
+            found.update(a.name.rsplit(".", 1)[1] for a in node.names if a.name.startswith("benchgen.measure."))
     return found
 
 
+SUBPACKAGES = {f"benchgen.measure.{p.parent.name}" for p in MEASURE.glob("*/__init__.py")}
+
+
 def graph() -> dict[str, set[str]]:
-    modules = {p.stem: p for p in MEASURE.glob("*.py") if p.stem != "__init__"}
+    modules = {module_name(p): p for p in MEASURE.rglob("*.py") if p.stem != "__init__"}
+    assert len(modules) == len([p for p in MEASURE.rglob("*.py") if p.stem != "__init__"]), "two modules share a name"
     return {name: {m for m in imports_of(path) if m in modules and m != name} for name, path in modules.items()}
+
+
+def test_measure_is_split_by_job():
+    """accuracy/, timing/, backends/ and graph/: only the request type sits at the top."""
+    assert {p.parent.name for p in MEASURE.glob("*/__init__.py")} == {"accuracy", "timing", "backends", "graph"}
+    assert sorted(p.name for p in MEASURE.glob("*.py")) == ["__init__.py", "request.py"]
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -64,7 +79,7 @@ def test_gpu_discovery_and_feed_binding_are_leaves_the_backends_share():
     edges = graph()
     assert edges["feeds"] == set()
     assert edges["gpu"] == set()
-    assert "tensorrt_engine" not in edges["latency_torch"] and "tensorrt_engine" not in edges["accuracy"]
+    assert "tensorrt_engine" not in edges["latency_torch"] and "tensorrt_engine" not in edges["evaluate"]
     assert "runners" not in edges["tensorrt_engine"]
 
 

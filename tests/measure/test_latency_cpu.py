@@ -7,9 +7,9 @@ import pytest
 
 from benchgen.decoders.yolox import YoloxPipeline
 from benchgen.errors import BenchgenError
-from benchgen.measure import latency_cpu
-from benchgen.measure.latency_cpu import measure_cpu_latency, probe_image, stored_samples, time_end_to_end
-from benchgen.measure.runners import OrtRunner
+from benchgen.measure.timing import latency_cpu
+from benchgen.measure.timing.latency_cpu import measure_cpu_latency, probe_image, stored_samples, time_end_to_end
+from benchgen.measure.backends.runners import OrtRunner
 from benchgen.registry import load_registry
 from tests.load_monitors import ScriptedMonitor
 
@@ -132,7 +132,7 @@ def test_probe_image_falls_back_to_fixed_noise(tmp_path, monkeypatch):
 def test_exported_random_weight_models_skip_end_to_end(tmp_path, monkeypatch):
     """A DAMO-YOLO export with fixed-seed weights: NMS time would be that of ~670,000 candidates."""
     monkeypatch.setenv("BENCHGEN_CACHE_DIR", str(tmp_path / "cache"))
-    from benchgen.measure.model_files import ModelFiles
+    from benchgen.measure.graph.model_files import ModelFiles
 
     called = []
     monkeypatch.setattr(latency_cpu, "time_end_to_end", lambda *a, **k: called.append(1) or {})

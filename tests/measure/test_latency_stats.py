@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from benchgen.measure.latency_stats import StoppingRule, median_ci, run_until_stable, summarize
+from benchgen.measure.timing.stats import StoppingRule, median_ci, run_until_stable, summarize
 
 
 def test_exact_median_interval_for_ten_samples():

@@ -7,11 +7,11 @@ import torch
 from torch import nn
 
 from benchgen.errors import BackendUnavailable, BenchgenError
-from benchgen.measure import latency_torch, torch_device
-from benchgen.measure.gpu_clocks import ClockSample
-from benchgen.measure.latency_stats import StoppingRule
-from benchgen.measure.latency_torch import measure_torch_latency, time_module
-from benchgen.measure.torch_device import CpuDevice, find_cuda
+from benchgen.measure.timing import latency_torch, torch_device
+from benchgen.measure.timing.gpu_clocks import ClockSample
+from benchgen.measure.timing.stats import StoppingRule
+from benchgen.measure.timing.latency_torch import measure_torch_latency, time_module
+from benchgen.measure.timing.torch_device import CpuDevice, find_cuda
 from benchgen.results.provenance import current_machine
 from benchgen.results.schema import Result
 
@@ -185,7 +185,7 @@ def test_a_cpu_only_torch_on_a_gpu_machine_is_one_line(monkeypatch):
 
 
 def test_the_gpu_machine_record_is_the_tensorrt_one_with_torchs_cuda(monkeypatch):
-    from benchgen.measure import gpu
+    from benchgen.measure.backends.discovery import gpu
 
     info = torch_device.CudaInfo(name="NVIDIA H100 80GB HBM3", cuda="13.0", torch="2.11.0", capability="9.0",
                                  pci_bus_id=None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchgen.measure.machine_load import LoadSnapshot, SystemLoadMonitor, window
+from benchgen.measure.timing.machine_load import LoadSnapshot, SystemLoadMonitor, window
 
 
 def test_others_are_the_system_busy_time_minus_our_own():

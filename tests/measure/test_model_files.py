@@ -10,7 +10,7 @@ import yaml
 
 from benchgen.decoders.yolox import YoloxPipeline
 from benchgen.errors import BenchgenError, CheckpointError
-from benchgen.measure.model_files import resolve_model
+from benchgen.measure.graph.model_files import resolve_model
 import benchgen.models
 from benchgen.models.family import forget_families
 from benchgen.registry import load_registry

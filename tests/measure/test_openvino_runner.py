@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchgen.measure.openvino_runner import LATENCY_CONFIG, OpenVinoRunner, openvino_fingerprint
-from benchgen.measure.runners import OrtRunner
+from benchgen.measure.backends.openvino_runner import LATENCY_CONFIG, OpenVinoRunner, openvino_fingerprint
+from benchgen.measure.backends.runners import OrtRunner
 from tests.measure.builders import build_tiny_yolox_onnx
 
 pytest.importorskip("openvino")
@@ -38,7 +38,7 @@ def test_the_fingerprint_names_the_version_and_the_fixed_configuration():
 
 def test_no_python_thread_of_openvino_outlives_its_import(tmp_path):
     """OpenVINO's telemetry pool would otherwise sit beside every later timing, ONNX Runtime's too."""
-    from benchgen.measure.rounds import other_python_threads
+    from benchgen.measure.timing.rounds import other_python_threads
 
     OpenVinoRunner(build_tiny_yolox_onnx(tmp_path / "tiny.onnx"))
     assert not [t for t in other_python_threads() if t.startswith("ThreadPoolExecutor")]

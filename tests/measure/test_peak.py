@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchgen.measure.peak import (achieved_gflops, cpu_clock_ghz, cpu_flags, nominal_peak, sgemm_rate,
+from benchgen.measure.timing.peak_flops import (achieved_gflops, cpu_clock_ghz, cpu_flags, nominal_peak, sgemm_rate,
                                    share_of_peak)
 
 ZEN3 = """processor : 0

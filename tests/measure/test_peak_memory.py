@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from benchgen.measure import latency_cpu
-from benchgen.measure.peak_memory import measure_peak_memory
+from benchgen.measure.timing import latency_cpu
+from benchgen.measure.timing.peak_memory import measure_peak_memory
 
 
 def _model_with_weights(path, megabytes: int):

@@ -10,10 +10,10 @@ import onnx
 import pytest
 
 from benchgen.errors import BenchgenError, DatasetError
-from benchgen.measure.model_files import resolve_model
-from benchgen.measure.quantize import (calibration_images, check_precision, int8_model, output_layers,
+from benchgen.measure.graph.model_files import resolve_model
+from benchgen.measure.graph.quantize import (calibration_images, check_precision, int8_model, output_layers,
                                        prepared_source, with_precision)
-from benchgen.measure.runners import OrtRunner
+from benchgen.measure.backends.runners import OrtRunner
 from benchgen.registry import load_registry
 
 pytest.importorskip("nncf")

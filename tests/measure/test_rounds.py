@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from benchgen.measure.contention import ContentionRule
-from benchgen.measure import rounds
-from benchgen.measure.rounds import Subject, run_rounds
+from benchgen.measure.timing.contention import ContentionRule
+from benchgen.measure.timing import rounds
+from benchgen.measure.timing.rounds import Subject, run_rounds
 from tests.load_monitors import FixedProbe, QuietMonitor, ScriptedMonitor
 
 RULE = ContentionRule(poll_s=0.001, max_wait_s=0.05)
@@ -92,7 +92,7 @@ def test_the_probe_verdict_spans_the_session():
 
 def test_every_slot_starts_with_untimed_runs(monkeypatch):
     """The model timed before leaves the machine slow for a while: each slot re-warms first."""
-    import benchgen.measure.rounds as rounds_module
+    import benchgen.measure.timing.rounds as rounds_module
 
     monkeypatch.setattr(rounds_module, "REWARM_S", 0.05)
     calls = []
@@ -102,9 +102,9 @@ def test_every_slot_starts_with_untimed_runs(monkeypatch):
 
 
 def test_rounds_that_disagree_are_not_converged():
-    from benchgen.measure.rounds import Slot, SubjectTiming, converged
+    from benchgen.measure.timing.rounds import Slot, SubjectTiming, converged
     from tests.measure.test_contention import recorded
-    from benchgen.measure.contention import Verdict
+    from benchgen.measure.timing.contention import Verdict
 
     def timing(medians):
         return SubjectTiming("a", [Slot(i + 1, [m] * 50, recorded(0.0), Verdict(False), 1) for i, m in enumerate(medians)])

@@ -1,5 +1,5 @@
 """The ORT options every CPU measurement (and the calibration probe) is taken with."""
-from benchgen.measure.runners import session_options
+from benchgen.measure.backends.runners import session_options
 
 
 def test_intra_op_workers_do_not_spin_and_the_record_says_so():

@@ -16,7 +16,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from benchgen.measure.runners import OrtRunner, session_source
+from benchgen.measure.backends.runners import OrtRunner, session_source
 
 
 def conv_model(path, initializers_as_inputs: bool):

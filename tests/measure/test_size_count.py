@@ -7,7 +7,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from benchgen.measure.size import count_params, count_size, measure_size
+from benchgen.measure.graph.size import count_params, count_size, measure_size
 from benchgen.registry import load_registry
 from tests.measure.builders import YOLOX_NANO, require_shared
 

@@ -15,8 +15,8 @@ import types
 import pytest
 
 from benchgen.errors import BackendUnavailable, BenchgenError
-from benchgen.measure import gpu, tensorrt_engine
-from benchgen.measure.tensorrt_engine import build_engine, cuda_call, engine_paths, find_gpu, profile_shapes
+from benchgen.measure.backends.discovery import gpu, tensorrt_engine
+from benchgen.measure.backends.tensorrt_engine import build_engine, cuda_call, engine_paths, find_gpu, profile_shapes
 
 
 def completed(stdout="", stderr="", returncode=0):
@@ -179,7 +179,7 @@ def test_parse_errors_name_the_file_and_the_operator(tmp_path):
 
 
 def test_measuring_without_a_gpu_fails_before_exporting_anything(monkeypatch, tiny_model, isolated_cache):
-    from benchgen.measure.latency_gpu import measure_trt_latency
+    from benchgen.measure.timing.latency_tensorrt import measure_trt_latency
     from benchgen.registry import load_registry
 
     def missing(*args, **kwargs):
@@ -209,7 +209,7 @@ def test_real_engine_build_and_gpu_timing(tiny_model):
     reason = _gpu_and_tensorrt()
     if reason:
         pytest.skip(reason)
-    from benchgen.measure.latency_gpu import measure_trt_latency
+    from benchgen.measure.timing.latency_tensorrt import measure_trt_latency
     from benchgen.registry import load_registry
 
     result = measure_trt_latency(tiny_model.variant_id, registry=load_registry(tiny_model.registry_dir),

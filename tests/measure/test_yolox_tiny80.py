@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from benchgen.measure.accuracy import evaluate_accuracy
-from benchgen.measure.coco_eval import STAT_NAMES
+from benchgen.measure.accuracy.evaluate import evaluate_accuracy
+from benchgen.measure.accuracy.coco_eval import STAT_NAMES
 from tests.measure.builders import TINY80, YOLOX_NANO, pycocotools_score, require_shared
 
 

@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from benchgen.errors import CheckpointError
-from benchgen.measure.latency_cpu import measure_cpu_latency
-from benchgen.measure.latency_torch import measure_torch_latency
-from benchgen.measure.model_files import export_identity, resolve_model
-from benchgen.measure.size import measure_size
-from benchgen.measure.torch_device import CpuDevice
+from benchgen.measure.timing.latency_cpu import measure_cpu_latency
+from benchgen.measure.timing.latency_torch import measure_torch_latency
+from benchgen.measure.graph.model_files import export_identity, resolve_model
+from benchgen.measure.graph.size import measure_size
+from benchgen.measure.timing.torch_device import CpuDevice
 from benchgen.models import implementation
 from benchgen.models.checkpoint_io import looks_like
 from benchgen.models.family import families

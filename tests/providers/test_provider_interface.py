@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from benchgen.errors import BenchgenError, RegistryError
-from benchgen.measure.model_files import resolve_model
-from benchgen.measure.size import measure_size
+from benchgen.measure.graph.model_files import resolve_model
+from benchgen.measure.graph.size import measure_size
 from benchgen.providers import get_provider, known_providers
 from benchgen.refresh.plan import plan
 from benchgen.registry import load_registry

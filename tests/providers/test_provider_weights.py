@@ -18,7 +18,7 @@ from onnx import numpy_helper
 
 from benchgen.cli import main
 from benchgen.errors import BenchgenError
-from benchgen.measure.model_files import resolve_model
+from benchgen.measure.graph.model_files import resolve_model
 from benchgen.providers import ultralytics as provider
 from benchgen.providers.spec import ProviderUnavailable
 from benchgen.registry import load_registry

@@ -15,8 +15,8 @@ import onnx
 import pytest
 
 from benchgen.errors import BenchgenError
-from benchgen.measure.model_files import resolve_model
-from benchgen.measure.size import count_size
+from benchgen.measure.graph.model_files import resolve_model
+from benchgen.measure.graph.size import count_size
 from benchgen.providers import ultralytics as provider
 from benchgen.providers.spec import ProviderUnavailable
 from benchgen.registry import load_registry

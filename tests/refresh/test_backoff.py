@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from benchgen.measure import contention, machine_load
-from benchgen.measure.contention import Verdict, evidence_kind
+from benchgen.measure.timing import contention, machine_load
+from benchgen.measure.timing.contention import Verdict, evidence_kind
 from benchgen.refresh.backoff import MAX_AUTO_ATTEMPTS, apply_backoff, still_unstable_line
 from benchgen.refresh.plan import Job
 from benchgen.results.store import load_results
@@ -65,7 +65,7 @@ def test_the_end_line_names_what_is_unstable_the_dominant_evidence_and_the_comma
 
 
 def test_every_reason_the_contention_rule_writes_has_its_evidence_kind():
-    from benchgen.measure.machine_load import LoadWindow
+    from benchgen.measure.timing.machine_load import LoadWindow
     rule = contention.ContentionRule()  # the real thresholds (the suite's conftest loosens RULE)
     load = LoadWindow(wall_s=1.0, others_cores=1.5, steal_share=0.5, own_cores=0.0, load_1min=1.0, cpus=2)
     reasons = (contention.judge_window(load, rule).reasons + contention.judge_probe(5.0, 8.0, rule).reasons

@@ -112,7 +112,7 @@ def test_an_unstable_result_is_listed_and_never_compared(tiny_project, tmp_path)
 
 def test_nothing_else_runs_in_the_process_while_latencies_are_timed(tiny_project, tmp_path):
     """A progress bar refreshing from its own thread holds the GIL that session.run's return needs."""
-    from benchgen.measure.rounds import other_python_threads
+    from benchgen.measure.timing.rounds import other_python_threads
 
     registry, previous, jobs = _setup(tmp_path, tiny_project, variants=1)
     seen = []

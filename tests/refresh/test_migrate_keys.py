@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from benchgen.measure.backends import backend_fingerprint
+from benchgen.measure.backends.discovery import backend_fingerprint
 from benchgen.refresh import migrate_keys
 from benchgen.refresh.cache_key import cache_key
 from benchgen.refresh.migrate_keys import legacy_material, migrate

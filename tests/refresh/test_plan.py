@@ -141,7 +141,7 @@ def test_a_new_scoring_engine_version_makes_accuracy_stale_and_nothing_else(tiny
 def test_torch_cuda_plans_the_pytorch_families_on_the_gpu_machine_only(tiny_project, tmp_path, monkeypatch):
     """With a (fake) CUDA device: one latency-torch-cuda job per PyTorch variant, keyed on the GPU machine;
     bring-your-own ONNX variants are skipped with the reason, never queued to fail."""
-    from benchgen.measure import latency_torch
+    from benchgen.measure.timing import latency_torch
     from tests.conftest import family_doc, variant_doc, write_registry
 
     _, onnx_path = tiny_project

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchgen.measure.progress import RoundsProgress
+from benchgen.measure.timing.progress import RoundsProgress
 from benchgen.refresh.progress_lines import JobLines, RoundsLines
 
 
@@ -50,7 +50,7 @@ def test_each_finished_job_says_elapsed_and_left():
 
 
 def test_untimed_stretches_say_something_at_least_every_30_s():
-    from benchgen.measure.progress import Every
+    from benchgen.measure.timing.progress import Every
 
     clock, printed = FakeClock(), []
     every = Every(printed.append, 30.0, clock=clock)

@@ -122,7 +122,7 @@ def test_missing_input_is_named_and_the_rest_is_measured(tiny_project, tmp_path,
 
 
 def test_a_torch_cuda_job_dispatches_to_the_torch_measurement(monkeypatch):
-    from benchgen.measure import latency_torch
+    from benchgen.measure.timing import latency_torch
     from benchgen.refresh.plan import Job
     from benchgen.refresh.run import Options, measure
     from benchgen.registry import load_registry

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from benchgen.decoders.grids import anchor_points
-from benchgen.measure.model_files import project_root, resolve_model
+from benchgen.measure.graph.model_files import project_root, resolve_model
 from benchgen.registry import load_registry
 from tests.conftest import REPO
 from tests.decoders.builders import constant_onnx
@@ -79,8 +79,8 @@ def test_each_snippet_loads_and_resolves_to_its_format(tmp_path, fmt, doc):
         model = resolve_model(variant["id"], registry=registry)
         assert model.pipeline.settings["decoder"] == expected
     for variant_id in shared:
-        from benchgen.measure.latency_cpu import measure_cpu_latency
-        from benchgen.measure.size import measure_size
+        from benchgen.measure.timing.latency_cpu import measure_cpu_latency
+        from benchgen.measure.graph.size import measure_size
 
         size = measure_size(variant_id, registry=registry)
         assert size.status == "ok" and size.metrics["params_m"] > 1 and size.settings["decoder"] == expected

@@ -30,7 +30,7 @@ import onnx
 from onnx import shape_inference
 
 from benchgen.errors import BenchgenError
-from benchgen.measure.model_files import ModelFiles, model_files, resolve_model
+from benchgen.measure.graph.model_files import ModelFiles, model_files, resolve_model
 from benchgen.measure.request import MeasureRequest
 from benchgen.registry.schema import Registry
 from benchgen.results.provenance import collect_provenance

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager, Protocol
 
 from benchgen.errors import BackendUnavailable, BenchgenError
-from benchgen.measure.gpu_clocks import ClockMonitor, NoMonitor, NvmlMonitor
+from benchgen.measure.timing.gpu_clocks import ClockMonitor, NoMonitor, NvmlMonitor
 
 
 class TorchDevice(Protocol):
@@ -191,7 +191,7 @@ class CudaDevice:
     def driver(self) -> str | None:
         driver = self.monitor().driver()
         if driver is None:
-            from benchgen.measure.gpu import find_gpu
+            from benchgen.measure.backends.gpu import find_gpu
 
             try:
                 driver = find_gpu(needed_by="torch-cuda").driver

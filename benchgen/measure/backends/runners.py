@@ -13,7 +13,7 @@ import numpy as np
 import onnxruntime as ort
 
 from benchgen.errors import BackendUnavailable, BenchgenError
-from benchgen.measure.feeds import bind_feeds
+from benchgen.measure.backends.feeds import bind_feeds
 
 #: the runtimes an ONNX file runs on for evaluation (refresh's backends are benchgen.metrics.BACKENDS)
 RUNNER_BACKENDS = ("ort-cpu", "ort-cuda", "tensorrt")
@@ -110,7 +110,7 @@ def make_runner(backend: str, onnx_path: Path, threads: int | None = None, input
     if backend in ("ort-cpu", "ort-cuda"):
         return OrtRunner(onnx_path, backend, threads)
     if backend == "tensorrt":
-        from benchgen.measure.tensorrt_engine import TrtRunner  # tensorrt is an optional extra
+        from benchgen.measure.backends.tensorrt_engine import TrtRunner  # tensorrt is an optional extra
 
         return TrtRunner.from_onnx(onnx_path, input_size)
     raise BenchgenError(f"unknown backend {backend!r}; choose one of {', '.join(RUNNER_BACKENDS)}")

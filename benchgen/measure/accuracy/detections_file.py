@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from benchgen.errors import DetectionsError
-from benchgen.measure.coco_eval import CocoScore, engine_label, evaluate, gc_paused, ground_truth_coco, results_coco
-from benchgen.measure.dataset import read_annotation_file
+from benchgen.measure.accuracy.coco_eval import CocoScore, engine_label, evaluate, gc_paused, ground_truth_coco, results_coco
+from benchgen.measure.accuracy.dataset import read_annotation_file
 from benchgen.pipeline import COCO_CATEGORY_IDS
 
 FIELDS = ("image_id", "category_id", "bbox", "score")

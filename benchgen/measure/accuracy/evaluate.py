@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchgen.errors import BenchgenError, DatasetError
-from benchgen.measure.bootstrap import bootstrap_map, paired_difference
-from benchgen.measure.coco_eval import engine_label, score_detections
-from benchgen.measure.dataset import load_dataset
-from benchgen.measure.inference import cache_key, detect
-from benchgen.measure.backends import backend_fingerprint
-from benchgen.measure.model_files import ModelFiles, lookup, model_files
+from benchgen.measure.accuracy.bootstrap import bootstrap_map, paired_difference
+from benchgen.measure.accuracy.coco_eval import engine_label, score_detections
+from benchgen.measure.accuracy.dataset import load_dataset
+from benchgen.measure.accuracy.inference import cache_key, detect
+from benchgen.measure.backends.discovery import backend_fingerprint
+from benchgen.measure.graph.model_files import ModelFiles, lookup, model_files
 from benchgen.measure.request import MeasureRequest
-from benchgen.measure.runners import RUNNER_BACKENDS, make_runner
+from benchgen.measure.backends.runners import RUNNER_BACKENDS, make_runner
 from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.provenance import collect_provenance
 from benchgen.results.schema import Result
@@ -21,7 +21,7 @@ from benchgen.results.schema import Result
 def machine_for(backend: str):
     """GPU backends file their results under the GPU machine, whose id names the GPU."""
     if backend in ("tensorrt", "ort-cuda"):
-        from benchgen.measure.gpu import gpu_machine
+        from benchgen.measure.backends.gpu import gpu_machine
 
         return gpu_machine(needed_by=backend)
     return None
@@ -73,7 +73,7 @@ def accuracy_of(family: Family, variant: Variant, images_dir: Path | None = None
     if precision != "fp32" and backend == "tensorrt":
         raise BenchgenError(f"--precision {precision}: the INT8 graph runs on ONNX Runtime (ort-cpu, ort-cuda), "
                             "not in benchgen's TensorRT FP16 engine")
-    from benchgen.measure.quantize import with_precision
+    from benchgen.measure.graph.quantize import with_precision
 
     fp32 = model_files(family, variant, weights, seed)
     model = with_precision(fp32, precision)
@@ -86,7 +86,7 @@ def accuracy_of(family: Family, variant: Variant, images_dir: Path | None = None
                  model.pipeline, dataset, key, material, use_cache=use_cache, workers=workers, progress=progress,
                  source=str(model.onnx_path))
     score = score_detections(dataset.coco, run.results, run.image_ids)
-    # how far another draw of as many images could move the figure (benchgen.measure.bootstrap)
+    # how far another draw of as many images could move the figure (benchgen.measure.accuracy.bootstrap)
     interval = bootstrap_map(dataset.coco, run.results, run.image_ids)
     extra = {}
     if model is not fp32:

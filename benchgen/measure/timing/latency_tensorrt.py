@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchgen.errors import BenchgenError
-from benchgen.measure.latency_cpu import probe_image
-from benchgen.measure.latency_stats import summarize
-from benchgen.measure.gpu import cuda_version, find_gpu, gpu_machine, import_cudart
-from benchgen.measure.model_files import ModelFiles, lookup, model_files
+from benchgen.measure.timing.latency_cpu import probe_image
+from benchgen.measure.timing.stats import summarize
+from benchgen.measure.backends.gpu import cuda_version, find_gpu, gpu_machine, import_cudart
+from benchgen.measure.graph.model_files import ModelFiles, lookup, model_files
 from benchgen.measure.request import MeasureRequest
-from benchgen.measure.tensorrt_engine import WORKSPACE_BYTES, TrtRunner, ensure_engine, import_tensorrt
+from benchgen.measure.backends.tensorrt_engine import WORKSPACE_BYTES, TrtRunner, ensure_engine, import_tensorrt
 from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.provenance import collect_provenance
 from benchgen.results.schema import Result, Timing

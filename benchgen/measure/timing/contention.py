@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from benchgen.measure.machine_load import LoadWindow
+from benchgen.measure.timing.machine_load import LoadWindow
 
 
 @dataclass(frozen=True)

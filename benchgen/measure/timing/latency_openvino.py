@@ -1,6 +1,6 @@
 """CPU latency with OpenVINO at batch 1: the second CPU column, timed like the first.
 
-A variant's OpenVINO subject is a `LatencySubject` of benchgen.measure.latency_cpu with an
+A variant's OpenVINO subject is a `LatencySubject` of benchgen.measure.timing.latency_cpu with an
 `OpenVinoRunner` behind it, so it goes through the same warm-up, the same interleaved rounds, the
 same contention rule and calibration probe as ONNX Runtime, and the same end-to-end phase for
 trained models. Subjects of both backends (and of both precisions) can share one set of rounds
@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from benchgen.measure.latency_cpu import (DEFAULT_BUDGET_S, LatencySubject, check_arguments, measure_cpu_latencies,
+from benchgen.measure.timing.latency_cpu import (DEFAULT_BUDGET_S, LatencySubject, check_arguments, measure_cpu_latencies,
                                           probe_image)
-from benchgen.measure.model_files import lookup, model_files
-from benchgen.measure.openvino_runner import OpenVinoRunner
+from benchgen.measure.graph.model_files import lookup, model_files
+from benchgen.measure.backends.openvino_runner import OpenVinoRunner
 from benchgen.measure.request import MeasureRequest
 from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.schema import Result
@@ -28,7 +28,7 @@ METRIC = "latency_openvino_cpu_ms"
 
 def subject_of(family: Family, variant: Variant, weights: Path | None = None, threads: int | None = None,
                image: Path | None = None, seed: int = 0, precision: str = "fp32") -> LatencySubject:
-    from benchgen.measure.quantize import with_precision
+    from benchgen.measure.graph.quantize import with_precision
 
     model = with_precision(model_files(family, variant, weights, seed), precision)
     probe, probe_name = probe_image(image)

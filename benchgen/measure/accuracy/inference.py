@@ -25,12 +25,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.text import Text
 
 import benchgen
-from benchgen.measure.coco_eval import to_coco_results
-from benchgen.measure.dataset import CocoDataset
-from benchgen.measure.images import read_image
-from benchgen.measure.model_files import cache_root, short_hash
+from benchgen.measure.accuracy.coco_eval import to_coco_results
+from benchgen.measure.accuracy.dataset import CocoDataset
+from benchgen.measure.accuracy.images import read_image
+from benchgen.measure.graph.model_files import cache_root, short_hash
 from benchgen.errors import BenchgenError
-from benchgen.measure.runners import Runner
+from benchgen.measure.backends.runners import Runner
 from benchgen.pipeline import Pipeline
 from benchgen.results.store import atomic_write_text
 

@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from benchgen.errors import BackendUnavailable
-from benchgen.measure.feeds import bind_feeds
+from benchgen.measure.backends.feeds import bind_feeds
 
 #: the latency configuration for batch 1 (OpenVINO's "Optimizing for latency" guide)
 LATENCY_CONFIG = {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1", "INFERENCE_PRECISION_HINT": "f32"}
@@ -42,7 +42,7 @@ def stop_telemetry_thread() -> None:
     """Importing OpenVINO (and NNCF) sends a telemetry event from a thread pool whose worker then
     stays alive for the life of the process: a Python thread beside every later timing, ONNX
     Runtime's included, which the rounds record and which competes for the GIL (see
-    benchgen.measure.rounds.other_python_threads). Its pool is shut down and joined; later events
+    benchgen.measure.timing.rounds.other_python_threads). Its pool is shut down and joined; later events
     are dropped by the telemetry library itself (it ignores a closed pool). Nothing is sent from
     these machines in any case (no network)."""
     try:

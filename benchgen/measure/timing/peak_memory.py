@@ -71,8 +71,8 @@ def measure_here(onnx_path: Path, feeds_path: Path, threads: int | None, runs: i
     """In the child: baseline, session, runs, peak."""
     import onnxruntime as ort
 
-    from benchgen.measure.feeds import bind_feeds
-    from benchgen.measure.runners import session_options, session_source
+    from benchgen.measure.backends.feeds import bind_feeds
+    from benchgen.measure.backends.runners import session_options, session_source
 
     with np.load(feeds_path) as stored:
         feeds = {name: stored[name] for name in stored.files}
@@ -97,7 +97,7 @@ def measure_peak_memory(onnx_path: Path, feeds: dict[str, np.ndarray], threads: 
     with tempfile.TemporaryDirectory(prefix="benchgen-memory-") as folder:
         feeds_path = Path(folder) / "feeds.npz"
         np.savez(feeds_path, **feeds)
-        command = [sys.executable, "-m", "benchgen.measure.peak_memory", str(onnx_path), str(feeds_path),
+        command = [sys.executable, "-m", "benchgen.measure.timing.peak_memory", str(onnx_path), str(feeds_path),
                    str(threads or 0), str(runs)]
         # the child imports this very benchgen, whatever is installed in the environment
         package_root = str(Path(__file__).resolve().parents[2])

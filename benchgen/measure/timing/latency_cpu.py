@@ -26,20 +26,20 @@ from typing import Any, Callable
 import numpy as np
 
 from benchgen.errors import BenchgenError
-from benchgen.measure.dataset import default_dataset_root
-from benchgen.measure.images import read_image
-from benchgen.measure import calibration as calibration_probe
-from benchgen.measure import machine_load, peak_memory
-from benchgen.measure.feeds import bind_feeds
-from benchgen.measure.contention import ContentionRule, judge_rounds, judge_window
-from benchgen.measure.latency_stats import StoppingRule, run_until_stable, summarize
-from benchgen.measure.machine_load import LoadMonitor
-from benchgen.measure.model_files import ModelFiles, lookup, model_files, progress_note
+from benchgen.measure.accuracy.dataset import default_dataset_root
+from benchgen.measure.accuracy.images import read_image
+from benchgen.measure.timing import calibration as calibration_probe
+from benchgen.measure.timing import machine_load, peak_memory
+from benchgen.measure.backends.feeds import bind_feeds
+from benchgen.measure.timing.contention import ContentionRule, judge_rounds, judge_window
+from benchgen.measure.timing.stats import StoppingRule, run_until_stable, summarize
+from benchgen.measure.timing.machine_load import LoadMonitor
+from benchgen.measure.graph.model_files import ModelFiles, lookup, model_files, progress_note
 from benchgen.measure.request import MeasureRequest
-from benchgen.measure.progress import Every
-from benchgen.measure.rounds import (DEFAULT_ROUNDS, MAX_ROUNDS_FACTOR, MIN_ROUNDS, SUBJECT_CAP_FACTOR,
+from benchgen.measure.timing.progress import Every
+from benchgen.measure.timing.rounds import (DEFAULT_ROUNDS, MAX_ROUNDS_FACTOR, MIN_ROUNDS, SUBJECT_CAP_FACTOR,
                                      RoundsOutcome, RoundsProgress, Subject, SubjectTiming, run_rounds)
-from benchgen.measure.runners import OrtRunner, Runner
+from benchgen.measure.backends.runners import OrtRunner, Runner
 from benchgen.pipeline import Pipeline
 from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.provenance import collect_provenance, current_machine
@@ -154,7 +154,7 @@ class LatencySubject:
         return Subject(self.id, self.runner.prepare(feeds), budget_s * self.network_share)
 
     def measure_memory(self, threads: int | None, measure: Callable[..., dict] | None = None) -> None:
-        """Peak memory of this model's session, in a process of its own (benchgen.measure.peak_memory);
+        """Peak memory of this model's session, in a process of its own (benchgen.measure.timing.peak_memory);
         a failure is recorded as the reason the result has no memory figure, never the timing's failure."""
         feeds, _ = self.model.pipeline.preprocess(self.image)
         try:
@@ -181,7 +181,7 @@ def prepare_subject(variant_id: str, weights: Path | None = None, threads: int |
 
 def subject_of(family: Family, variant: Variant, weights: Path | None = None, threads: int | None = None,
                image: Path | None = None, seed: int = 0, precision: str = "fp32") -> LatencySubject:
-    from benchgen.measure.quantize import with_precision
+    from benchgen.measure.graph.quantize import with_precision
 
     model = with_precision(model_files(family, variant, weights, seed), precision)
     runner = OrtRunner(model.onnx_path, "ort-cpu", threads)

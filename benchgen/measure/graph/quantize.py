@@ -30,8 +30,8 @@ import numpy as np
 
 from benchgen.atomic_files import reserve_temp_path
 from benchgen.errors import BenchgenError, DatasetError
-from benchgen.measure.images import read_image
-from benchgen.measure.model_files import ModelFiles, progress_note, sha256_file, short_hash
+from benchgen.measure.accuracy.images import read_image
+from benchgen.measure.graph.model_files import ModelFiles, progress_note, sha256_file, short_hash
 from benchgen.paths import cache_root, project_root
 
 PRECISIONS = ("fp32", "int8")
@@ -117,14 +117,14 @@ def tool_version(tool: str) -> str:
 def prepared_source(onnx_path: Path, scratch: Path) -> Path:
     """The graph both quantisers start from, written to `scratch` where it differs from the file:
     - initializers that an old exporter also listed as inputs become constants (the cleaning ONNX
-      Runtime's session gets, benchgen.measure.runners.session_source): a quantiser would otherwise
+      Runtime's session gets, benchgen.measure.backends.runners.session_source): a quantiser would otherwise
       treat those weights as inputs and leave them, and what follows them, in FP32;
     - opset below 13 is converted to 13: QuantizeLinear takes per-channel scales (`axis`) from 13
       on; below it NNCF falls back to per-tensor weights and ORT's quantiser writes an invalid graph."""
     import onnx
     import onnx.version_converter
 
-    from benchgen.measure.runners import session_source
+    from benchgen.measure.backends.runners import session_source
 
     source = session_source(onnx_path)
     model = onnx.load_from_string(source) if isinstance(source, bytes) else onnx.load(source)
@@ -209,7 +209,7 @@ def quantize_ort(source: Path, target: Path, feeds: list[dict[str, np.ndarray]])
 
 
 def _bound(feeds: dict[str, np.ndarray], names: list[str]) -> dict[str, np.ndarray]:
-    from benchgen.measure.feeds import bind_feeds
+    from benchgen.measure.backends.feeds import bind_feeds
 
     return bind_feeds(feeds, names)
 
@@ -236,7 +236,7 @@ def int8_model(model: ModelFiles, tool: str = DEFAULT_TOOL) -> ModelFiles:
         try:
             with stdout_to_stderr():
                 QUANTIZERS[tool](prepared_source(model.onnx_path, source), tmp, feeds)
-            from benchgen.measure.openvino_runner import stop_telemetry_thread
+            from benchgen.measure.backends.openvino_runner import stop_telemetry_thread
 
             stop_telemetry_thread()  # NNCF sends its events through the same pool
             os.replace(tmp, path)

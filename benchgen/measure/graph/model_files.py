@@ -62,7 +62,7 @@ class ModelFiles:
     weights: Path | None = None
     seed: int | None = None
     provider_facts: dict[str, Any] | None = None  # what built a provider export (package versions, arguments)
-    #: an INT8 graph quantised from the variant's FP32 one (benchgen.measure.quantize): how
+    #: an INT8 graph quantised from the variant's FP32 one (benchgen.measure.graph.quantize): how
     quantization: dict[str, Any] | None = None
 
     @property
@@ -89,7 +89,7 @@ class ModelFiles:
         if isinstance(pipeline_settings, dict):
             entries.update({k: v for k, v in pipeline_settings.items() if v is not None})
         if self.provider_facts is not None:
-            from benchgen.providers.build import describe_facts
+            from benchgen.measure.graph.provider_export import describe_facts
 
             entries.update(describe_facts(self.provider_facts))
         if self.quantization is not None:
@@ -117,7 +117,7 @@ def lookup(variant_id: str, registry: Registry | None = None) -> tuple[Family, V
 
 def registry_onnx_path(family: Family, variant: Variant) -> Path:
     if variant.onnx is None and variant.download is not None:
-        from benchgen.fetch.registry_files import local_variant_file
+        from benchgen.registry.downloads import local_variant_file
 
         return local_variant_file(variant)  # the data directory's or a directory mirror's verified copy
     path = Path(variant.onnx)
@@ -148,9 +148,9 @@ def _identity_path(onnx_path: Path) -> Path:
 
 
 def write_export_identity(onnx_path: Path) -> dict[str, str]:
-    """The export's file hash and graph hash (benchgen.measure.graph_hash), stored beside it, so a refresh
+    """The export's file hash and graph hash (benchgen.measure.graph.graph_hash), stored beside it, so a refresh
     that finds the export cached learns both without reading the graph or importing torch."""
-    from benchgen.measure.graph_hash import graph_hash
+    from benchgen.measure.graph.graph_hash import graph_hash
 
     identity = {"sha256": sha256_file(onnx_path), "graph": graph_hash(onnx_path)}
     target = _identity_path(onnx_path)
@@ -235,8 +235,8 @@ def model_files(family: Family, variant: Variant, weights: Path | None = None, s
 def provider_model(family: Family, variant: Variant, weights: Path | None, seed: int) -> ModelFiles:
     """A provider-built variant: the provider's export (cached), decoded by the format it declares. Built
     from its release checkpoint where one was given or fetched (then it is trained), else fixed-seed."""
-    from benchgen.fetch.registry_files import optional_variant_file
-    from benchgen.providers.build import provider_onnx
+    from benchgen.registry.downloads import optional_variant_file
+    from benchgen.measure.graph.provider_export import provider_onnx
 
     if weights is not None and not Path(weights).is_file():
         raise CheckpointError(f"{weights}: weights file not found; pass the release checkpoint of {variant.id} "

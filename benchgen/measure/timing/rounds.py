@@ -21,12 +21,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from benchgen.measure.calibration import CalibrationProbe, ReferenceReading, SpeedupReference, normal_reading
-from benchgen.measure import contention
-from benchgen.measure.contention import ContentionRule, Verdict, judge_probe, judge_reference, judge_window
-from benchgen.measure.latency_stats import median_is_tight, summarize
-from benchgen.measure.progress import RoundsProgress
-from benchgen.measure.machine_load import LoadMonitor, LoadWindow, sample_window, window
+from benchgen.measure.timing.calibration import CalibrationProbe, ReferenceReading, SpeedupReference, normal_reading
+from benchgen.measure.timing import contention
+from benchgen.measure.timing.contention import ContentionRule, Verdict, judge_probe, judge_reference, judge_window
+from benchgen.measure.timing.stats import median_is_tight, summarize
+from benchgen.measure.timing.progress import RoundsProgress
+from benchgen.measure.timing.machine_load import LoadMonitor, LoadWindow, sample_window, window
 
 DEFAULT_ROUNDS = 5
 #: a model leaves the rotation early once this many rounds are done and its median is known to ±rel_ci

@@ -17,8 +17,8 @@ import numpy as np
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
-from benchgen.measure.latency_stats import summarize
-from benchgen.measure.runners import session_options
+from benchgen.measure.timing.stats import summarize
+from benchgen.measure.backends.runners import session_options
 
 #: bump when the probe's graph or protocol changes: probe figures of different versions are not comparable
 PROBE_VERSION = 1

@@ -12,7 +12,7 @@ assumption the result states (AMD Zen 3 and Intel server cores have two; some In
 AVX-512 on one), and the clock is the one the kernel reports, which under a hypervisor is the
 nominal (TSC) clock, not the boost clock: the ratio measured / nominal can exceed 1.
 
-A latency's achieved rate is the graph's FLOPs (2 x multiply-accumulates, benchgen.measure.size)
+A latency's achieved rate is the graph's FLOPs (2 x multiply-accumulates, benchgen.measure.graph.size)
 divided by its median; its share of the measured peak reads as a roofline would: a detector near
 the peak is compute-bound, one far below it spends its time on memory traffic (depthwise
 convolutions, large activations), on operators that do no multiply-adds (reshapes, concatenations,
@@ -111,7 +111,7 @@ class ProbeRate:
 def sgemm_rate(threads: int, size: int = SIZE, runs: int = RUNS) -> ProbeRate:
     import onnxruntime as ort
 
-    from benchgen.measure.runners import session_options
+    from benchgen.measure.backends.runners import session_options
 
     options, _ = session_options(threads)
     session = ort.InferenceSession(matmul_model(size), sess_options=options, providers=["CPUExecutionProvider"])

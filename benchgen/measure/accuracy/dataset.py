@@ -19,7 +19,7 @@ import numpy as np
 from faster_coco_eval import COCO
 
 from benchgen.errors import DatasetError
-from benchgen.measure.coco_eval import ground_truth_coco
+from benchgen.measure.accuracy.coco_eval import ground_truth_coco
 from benchgen.pipeline import COCO_CATEGORY_IDS
 
 LAYOUT_HINT = ("pass --images DIR --annotations FILE, e.g. --images coco/val2017 "

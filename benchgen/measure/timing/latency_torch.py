@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from benchgen.errors import BackendUnavailable, BenchgenError, CheckpointError
-from benchgen.measure import gpu
-from benchgen.measure.gpu_clocks import ClockMonitor, ClockSample, ThrottleCheck, throttle_check
-from benchgen.measure.latency_stats import LatencyStats, StoppingRule, run_until_stable, summarize
-from benchgen.measure.model_files import lookup, sha256_file
-from benchgen.measure.torch_device import CudaDevice, CudaInfo, TorchDevice, find_cuda
+from benchgen.measure.backends.discovery import gpu
+from benchgen.measure.timing.gpu_clocks import ClockMonitor, ClockSample, ThrottleCheck, throttle_check
+from benchgen.measure.timing.stats import LatencyStats, StoppingRule, run_until_stable, summarize
+from benchgen.measure.graph.model_files import lookup, sha256_file
+from benchgen.measure.timing.torch_device import CudaDevice, CudaInfo, TorchDevice, find_cuda
 from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.provenance import collect_provenance, current_machine
 from benchgen.measure.request import MeasureRequest
@@ -155,7 +155,7 @@ def torch_fingerprint() -> dict[str, Any]:
 
 
 def torch_gpu_machine(info: CudaInfo | None = None, driver: str | None = None) -> Machine:
-    """The GPU machine record (benchgen.measure.gpu), with the CUDA version torch was built with.
+    """The GPU machine record (benchgen.measure.backends.gpu), with the CUDA version torch was built with.
 
     Containers without nvidia-smi still have a GPU torch can use: then name and driver come from
     torch and NVML.

@@ -30,7 +30,7 @@ def backend_fingerprint(backend: str) -> dict[str, Any]:
     if backend == "ort-cuda":
         import onnxruntime as ort
 
-        from benchgen.measure.runners import require_ort_cuda
+        from benchgen.measure.backends.runners import require_ort_cuda
 
         require_ort_cuda()
         return {"backend": backend, "onnxruntime": ort.__version__}

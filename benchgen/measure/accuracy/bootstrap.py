@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import faster_coco_eval.faster_eval_api_cpp as _engine
 
-from benchgen.measure.coco_eval import _BoxEval, gc_paused, results_coco
+from benchgen.measure.accuracy.coco_eval import _BoxEval, gc_paused, results_coco
 
 RESAMPLES = 300
 SEED = 0

@@ -21,9 +21,9 @@ import numpy as np
 
 from benchgen.atomic_files import reserve_temp_path
 from benchgen.errors import BackendUnavailable, BenchgenError
-from benchgen.measure.feeds import bind_feeds
-from benchgen.measure.model_files import cache_root, sha256_file
-from benchgen.measure.gpu import GpuInfo, cuda_call, cuda_version, find_gpu, gpu_machine, import_cudart  # noqa: F401
+from benchgen.measure.backends.feeds import bind_feeds
+from benchgen.measure.graph.model_files import cache_root, sha256_file
+from benchgen.measure.backends.gpu import GpuInfo, cuda_call, cuda_version, find_gpu, gpu_machine, import_cudart  # noqa: F401
 from benchgen.results.provenance import slugify
 
 #: builder workspace limit; 4 GiB is ample for detectors at batch 1 and fits every datacenter GPU
