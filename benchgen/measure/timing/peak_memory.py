@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+import benchgen
+
 #: runs after session creation: the first allocates the arenas; a few more reach their steady size
 RUNS = 5
 #: a model's child has this long (session creation of the largest field models takes seconds)
@@ -100,7 +102,7 @@ def measure_peak_memory(onnx_path: Path, feeds: dict[str, np.ndarray], threads: 
         command = [sys.executable, "-m", "benchgen.measure.timing.peak_memory", str(onnx_path), str(feeds_path),
                    str(threads or 0), str(runs)]
         # the child imports this very benchgen, whatever is installed in the environment
-        package_root = str(Path(__file__).resolve().parents[2])
+        package_root = str(Path(benchgen.__file__).resolve().parent.parent)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH"))
                                                              if p)}
         try:
