@@ -22,7 +22,7 @@ from benchgen.registry.downloads import variant_wanted
 from benchgen.registry.datasets import dataset, default_dataset
 from benchgen.locks import exclusive
 from benchgen.refresh.backoff import MAX_AUTO_ATTEMPTS, apply_backoff, still_unstable_line
-from benchgen.measure.backends.discovery import discovery as backends
+from benchgen.measure.backends import discovery as backends
 from benchgen.metrics import BACKENDS, measurement_kinds
 from benchgen.refresh.plan import plan
 from benchgen.refresh.run import Options, execute

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from benchgen.cli import main
-from benchgen.measure.backends.discovery import gpu, tensorrt_engine
+from benchgen.measure.backends import gpu, tensorrt_engine
 from benchgen.results.provenance import current_machine
 from benchgen.results.store import load_results
 from tests.measure.builders import build_synthetic_coco, build_tiny_yolox_onnx, write_tiny_registry

@@ -185,7 +185,7 @@ def test_a_cpu_only_torch_on_a_gpu_machine_is_one_line(monkeypatch):
 
 
 def test_the_gpu_machine_record_is_the_tensorrt_one_with_torchs_cuda(monkeypatch):
-    from benchgen.measure.backends.discovery import gpu
+    from benchgen.measure.backends import gpu
 
     info = torch_device.CudaInfo(name="NVIDIA H100 80GB HBM3", cuda="13.0", torch="2.11.0", capability="9.0",
                                  pci_bus_id=None)

@@ -15,7 +15,7 @@ import types
 import pytest
 
 from benchgen.errors import BackendUnavailable, BenchgenError
-from benchgen.measure.backends.discovery import gpu, tensorrt_engine
+from benchgen.measure.backends import gpu, tensorrt_engine
 from benchgen.measure.backends.tensorrt_engine import build_engine, cuda_call, engine_paths, find_gpu, profile_shapes
 
 

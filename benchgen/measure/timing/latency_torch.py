@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from benchgen.errors import BackendUnavailable, BenchgenError, CheckpointError
-from benchgen.measure.backends.discovery import gpu
+from benchgen.measure.backends import gpu
 from benchgen.measure.timing.gpu_clocks import ClockMonitor, ClockSample, ThrottleCheck, throttle_check
 from benchgen.measure.timing.stats import LatencyStats, StoppingRule, run_until_stable, summarize
 from benchgen.measure.graph.model_files import lookup, sha256_file
