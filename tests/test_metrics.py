@@ -130,6 +130,6 @@ def test_the_openvino_backend_is_its_modules_and_its_three_entries():
     root = Path(metrics.__file__).parent
     naming = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
                     if "openvino-cpu" in p.read_text() or "latency_openvino" in p.read_text())
-    assert naming == ["measure/timing/latency_openvino.py", "measure/backends/openvino_runner.py", "metrics.py"]
+    assert naming == ["measure/backends/openvino_runner.py", "measure/timing/latency_openvino.py", "metrics.py"]
     assert [m.id for m in metrics.METRICS.values() if m.kind == "latency-openvino-cpu"] == ["latency_openvino_cpu_ms"]
     assert [b.id for b in metrics.BACKENDS.values() if "latency-openvino-cpu" in b.kinds] == ["openvino-cpu"]

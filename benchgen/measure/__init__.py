@@ -11,14 +11,15 @@ importing `benchgen.measure` stays cheap:
 - `accuracy/` — COCO mAP: `evaluate` (dataset (`dataset`, `images`) -> detections (`inference`,
   cached) -> COCOeval (`coco_eval`)), the bootstrap intervals (`bootstrap`), and scoring any
   detections file (`detections_file`)
-- `timing/` — latency: `latency_cpu` (ONNX Runtime), `latency_openvino`, `latency_tensorrt` (TensorRT
-  FP16, CUDA events), `latency_torch` (PyTorch FP16 in a CUDA graph, behind the `torch_device` seam);
+- `timing/` — latency: one `latency_<backend>` timer per backend of the metric table, e.g. `latency_cpu`
+  (ONNX Runtime), `latency_tensorrt` (TensorRT FP16, CUDA events), `latency_torch` (PyTorch FP16 in a
+  CUDA graph, behind the `torch_device` seam);
   the interleaved rounds (`rounds`), their statistics (`stats`), the contention rule (`contention`,
   from the kernel's counters in `machine_load`), the calibration probe (`calibration`), GPU clocks
   (`gpu_clocks`), progress (`progress`), and the figures taken beside a timing (`peak_memory`,
   `peak_flops`)
-- `backends/` — which backends run here (`discovery`), the runners (`runners`, `openvino_runner`,
-  `tensorrt_engine`), feed binding (`feeds`) and GPU discovery (`gpu`), leaves every backend shares
+- `backends/` — which backends run here (`discovery`), the runners (`runners`, one per other runtime such
+  as `tensorrt_engine`), feed binding (`feeds`) and GPU discovery (`gpu`), leaves every backend shares
 - `graph/` — the measured graph: which ONNX file measures a variant (`model_files`, provider exports in
   `provider_export`, INT8 copies in `quantize`), its identity (`graph_hash`) and its size (`size`)
 """
