@@ -47,11 +47,16 @@ def describe_reported(value: ReportedValue) -> str:
     return f"{value.source_name}{f' ({context})' if context else ''}"
 
 
+#: settings that name the variant's own graph or how its timing ended: said beside the variant in its
+#: note, so the variants measured alike share one note instead of repeating its libraries and settings
+PER_VARIANT_SETTINGS = ("input_size", "onnx", "model", "config", "onnx_sha256", "stop_reason")
+
+
 def describe_measurement(result: Result) -> str:
     prov = result.provenance
     commit = f" @ {prov.git_commit[:10]}" if prov.git_commit else ""
     libs = ", ".join(f"{k} {v}" for k, v in sorted(prov.libraries.items()))
-    settings = ", ".join(f"{k}={v}" for k, v in sorted(result.settings.items()))
+    settings = ", ".join(f"{k}={v}" for k, v in sorted(result.settings.items()) if k not in PER_VARIANT_SETTINGS)
     return (f"{result.kind} measured by benchgen {prov.benchgen_version}{commit} on {prov.machine.label}, "
             f"{prov.date:%Y-%m-%d %H:%M} UTC; {libs}; settings: {settings}")
 
@@ -124,8 +129,15 @@ def interval_text(result: Result, metric: str) -> str | None:
     return f"{interval.level * 100:g} % interval {low}–{high}{how}"
 
 
+def variant_label(result: Result, variant_id: str) -> str:
+    """The variant as its note lists it, with its own graph and how its timing ended (PER_VARIANT_SETTINGS)."""
+    own = [f"{k}={result.settings[k]}" for k in PER_VARIANT_SETTINGS
+           if k in result.settings and k not in ("input_size", "onnx", "model")]
+    return f"{variant_id}: {', '.join(own)}" if own else variant_id
+
+
 def _measurement_key(result: Result) -> tuple:
-    settings = {k: v for k, v in result.settings.items() if k not in ("input_size", "onnx", "model")}
+    settings = {k: v for k, v in result.settings.items() if k not in PER_VARIANT_SETTINGS}
     return (result.provenance.machine.id, result.kind, result.provenance.git_commit,
             json.dumps(settings, sort_keys=True, default=str))
 
@@ -139,7 +151,7 @@ def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
         view.basis = "measured" if cell.measured is not None else f"reported on {preferred.hardware}"
     if cell.measured is not None:
         view.note = notes.add("measured", _measurement_key(cell.measured), describe_measurement(cell.measured),
-                              variant_id)
+                              variant_label(cell.measured, variant_id))
         view.title = f"measured by benchgen ({cell.measured.provenance.date:%Y-%m-%d})"
         if preferred is not None:
             view.beside = f"reported {number(cell.metric, preferred.value, published=True)}"
