@@ -328,12 +328,20 @@ def measure_requests(requests: list[MeasureRequest], log: Callable[[str], None] 
                      progress: Callable[[RoundsProgress], None] | None = None) -> dict[str, Result | Exception]:
     """Refresh jobs (benchgen.metrics: kind latency-cpu), all in one set of rounds; a job whose session
     cannot be prepared fails alone."""
+    return measure_subjects(requests, subject_of, log, progress)
+
+
+def measure_subjects(requests: list[MeasureRequest], make_subject: Callable[..., LatencySubject],
+                     log: Callable[[str], None] | None = None,
+                     progress: Callable[[RoundsProgress], None] | None = None) -> dict[str, Result | Exception]:
+    """Any CPU backend's refresh jobs in one set of rounds: `make_subject` (the backend's `subject_of`)
+    prepares each; one that cannot be prepared fails alone."""
     out: dict[str, Result | Exception] = {}
     subjects = []
     for request in requests:
         try:
-            subjects.append(subject_of(request.family, request.variant, request.weights, seed=request.seed,
-                                       precision=request.precision))
+            subjects.append(make_subject(request.family, request.variant, request.weights, seed=request.seed,
+                                         precision=request.precision))
         except Exception as exc:  # noqa: BLE001 - isolate any failure of one job from the others
             out[request.variant.id] = exc
     if subjects:  # one refresh's requests share its budget and --allow-busy

@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from benchgen.measure.timing.latency_cpu import (DEFAULT_BUDGET_S, LatencySubject, check_arguments, measure_cpu_latencies,
-                                          probe_image)
+from benchgen.measure.timing.latency_cpu import (DEFAULT_BUDGET_S, LatencySubject, check_arguments,
+                                                 measure_cpu_latencies, measure_subjects, probe_image)
 from benchgen.measure.graph.model_files import lookup, model_files
 from benchgen.measure.backends.openvino_runner import OpenVinoRunner
 from benchgen.measure.request import MeasureRequest
@@ -37,22 +37,10 @@ def subject_of(family: Family, variant: Variant, weights: Path | None = None, th
 
 
 def measure_requests(requests: list[MeasureRequest], log: Callable[[str], None] | None = None,
-                     ) -> dict[str, Result | Exception]:
+                     progress: Callable[..., None] | None = None) -> dict[str, Result | Exception]:
     """Refresh jobs (kind latency-openvino-cpu), all in one set of rounds; a job whose model cannot be
     compiled fails alone."""
-    out: dict[str, Result | Exception] = {}
-    subjects = []
-    for request in requests:
-        try:
-            subjects.append(subject_of(request.family, request.variant, request.weights, seed=request.seed,
-                                       precision=request.precision))
-        except Exception as exc:  # noqa: BLE001 - isolate any failure of one job from the others
-            out[request.variant.id] = exc
-    if subjects:
-        timed = measure_cpu_latencies(subjects, budget_s=requests[0].latency_budget_s,
-                                      allow_busy=requests[0].allow_busy, log=log)
-        out.update({s.model.variant.id: timed[s.id] for s in subjects})
-    return out
+    return measure_subjects(requests, subject_of, log, progress)
 
 
 def measure_openvino_latency(variant_id: str, weights: Path | None = None, budget_s: float = DEFAULT_BUDGET_S,
