@@ -51,14 +51,11 @@ def package_graph() -> dict[str, set[str]]:
     return edges
 
 
-def test_the_type_checking_imports_are_left_out():
-    tree = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from benchgen.registry import x\nimport benchgen.render\n"
-    path = REPO / ".pytest-import-layers-probe.py"
-    try:
-        path.write_text(tree)
-        assert imported_modules(path) == {"benchgen.render"}
-    finally:
-        path.unlink(missing_ok=True)
+def test_the_type_checking_imports_are_left_out(tmp_path):
+    path = tmp_path / "probe.py"
+    path.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from benchgen.registry import x\n"
+                    "import benchgen.render\n")
+    assert imported_modules(path) == {"benchgen.render"}
 
 
 def test_packages_have_no_import_cycle():
