@@ -110,9 +110,10 @@ class Kind:
     machine_bound: bool
     #: `(request: MeasureRequest) -> Result`
     measure: FunctionRef | None = None
-    #: `(requests: list[MeasureRequest], log) -> {variant id: Result | Exception}`: timed together
-    #: (the CPU's interleaved rounds) instead of one at a time
-    measure_together: FunctionRef | None = None
+    #: `(family, variant, weights, seed=, precision=) -> LatencySubject`: a job of this kind is timed
+    #: with every other CPU latency job of its refresh (any backend, any precision) in shared interleaved
+    #: rounds (benchgen.measure.timing.latency_cpu.measure_jobs) instead of one at a time
+    cpu_subject: FunctionRef | None = None
     #: the family pages chart its successful measurements over time
     history: bool = False
     #: what computes it, as the site's front page names it
@@ -232,10 +233,10 @@ KINDS: dict[str, Kind] = {k.id: k for k in (
     # model's peak session memory is measured in a fresh process before the rounds, and p95/p99 and
     # the typed end-to-end split are kept
     Kind("latency-cpu", ("latency_cpu_ms",), 6, machine_bound=True,
-         measure_together="benchgen.measure.timing.latency_cpu:measure_requests", history=True, engine="ONNX Runtime",
+         cpu_subject="benchgen.measure.timing.latency_cpu:subject_of", history=True, engine="ONNX Runtime",
          cpu_contention=True),
     Kind("latency-openvino-cpu", ("latency_openvino_cpu_ms",), 1, machine_bound=True,
-         measure_together="benchgen.measure.timing.latency_openvino:measure_requests", history=True, engine="OpenVINO",
+         cpu_subject="benchgen.measure.timing.latency_openvino:subject_of", history=True, engine="OpenVINO",
          cpu_contention=True),
     Kind("latency-gpu", ("latency_trt_ms",), 1, machine_bound=True,
          measure="benchgen.measure.timing.latency_tensorrt:measure_request", history=True, engine="TensorRT"),
@@ -341,8 +342,8 @@ def check() -> None:
         unknown = [m for m in k.metrics if m not in METRICS]
         if unknown:
             raise ValueError(f"kind {k.id}: unknown metrics {', '.join(unknown)}")
-        if (k.measure is None) == (k.measure_together is None):
-            raise ValueError(f"kind {k.id}: give exactly one of measure and measure_together")
+        if (k.measure is None) == (k.cpu_subject is None):
+            raise ValueError(f"kind {k.id}: give exactly one of measure and cpu_subject")
     for f in FIGURES.values():
         if f.of not in METRICS or f.id in METRICS:
             raise ValueError(f"figure {f.id}: {f.of!r} is no metric, or the figure's id is a metric's")

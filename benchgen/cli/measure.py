@@ -126,7 +126,12 @@ def _table_latency(args: argparse.Namespace, registry) -> int:
                              latency_budget_s=args.budget or 20.0, allow_busy=args.allow_busy,
                              precision=args.precision)
     measure = KINDS[kind].measure
-    result = resolve(measure)(request) if measure else resolve(KINDS[kind].measure_together)([request])[variant.id]
+    if measure:
+        result = resolve(measure)(request)
+    else:
+        from benchgen.measure.timing.latency_cpu import measure_jobs
+
+        result = measure_jobs([request], [resolve(KINDS[kind].cpu_subject)])[0]
     if isinstance(result, Exception):
         raise result
     stats = result.timing.stats

@@ -71,8 +71,7 @@ def request(job: Job, registry: Registry, options: Options) -> MeasureRequest:
 
 def outcome_key(job: Job) -> str:
     """Where a latency job's result is in what the timing returns: its variant id, then its kind and
-    precision where they are not the first CPU column's (each kind and precision is timed in a call of
-    its own, which answers by variant id)."""
+    precision where they are not the first CPU column's."""
     if (job.kind, job.precision) == ("latency-cpu", "fp32"):
         return job.variant.id
     return f"{job.variant.id}@{job.kind}@{job.precision}"
@@ -83,21 +82,41 @@ def measure(job: Job, registry: Registry, options: Options) -> Result:
     loads torch)."""
     kind = KINDS[job.kind]
     if kind.measure is None:
-        raise ValueError(f"kind {job.kind!r} is timed together with the others of its kind, not alone")
+        raise ValueError(f"kind {job.kind!r} is timed with the other CPU latencies (measure_latencies), not alone")
     return resolve(kind.measure)(request(job, registry, options))
+
+
+#: CPU latency subjects timed in one set of rounds at most: every subject holds its session (and
+#: ONNX Runtime's arena) for the whole set, and 61 FP32 sessions at once held 19 GB of this 24 GB VM
+MAX_SUBJECTS_PER_ROUNDS = 32
+
+
+def rounds_groups(jobs: list[Job], limit: int = MAX_SUBJECTS_PER_ROUNDS) -> list[list[Job]]:
+    """Whole families packed, in plan order, into sets of rounds of at most `limit` subjects: a
+    variant's backends and precisions always share rounds (their ratio is a page's comparison), as
+    do the variants of a family; a family larger than `limit` has a set of its own."""
+    families: dict[str, list[Job]] = {}
+    for job in jobs:
+        families.setdefault(job.family.id, []).append(job)
+    groups: list[list[Job]] = []
+    for members in families.values():
+        if groups and len(groups[-1]) + len(members) <= limit:
+            groups[-1].extend(members)
+        else:
+            groups.append(list(members))
+    return groups
 
 
 def measure_latencies(jobs: list[Job], registry: Registry, options: Options,
                       log: Callable[[str], None]) -> LatencyOutcome:
-    """Jobs of a kind timed together (the CPU's interleaved rounds): one call per kind, every job's
-    session prepared first (a failure is that job's alone)."""
-    out: LatencyOutcome = {}
-    for kind_id, precision in dict.fromkeys((j.kind, j.precision) for j in jobs):
-        together = resolve(KINDS[kind_id].measure_together)
-        group = [j for j in jobs if (j.kind, j.precision) == (kind_id, precision)]
-        timed = together([request(j, registry, options) for j in group], log)
-        out.update({outcome_key(j): timed[j.variant.id] for j in group if j.variant.id in timed})
-    return out
+    """CPU latency jobs of every backend and precision timed together in one set of interleaved rounds
+    (benchgen.measure.timing.latency_cpu.measure_jobs); each job's subject is prepared by its kind's
+    `cpu_subject` first (a failure is that job's alone)."""
+    from benchgen.measure.timing.latency_cpu import measure_jobs
+
+    timed = measure_jobs([request(j, registry, options) for j in jobs],
+                         [resolve(KINDS[j.kind].cpu_subject) for j in jobs], log)
+    return {outcome_key(j): result for j, result in zip(jobs, timed)}
 
 
 def failed_result(job: Job, exc: BaseException) -> Result:
@@ -214,8 +233,8 @@ def execute(jobs: list[Job], registry: Registry, results_dir: Path, previous: Re
             latency_fn: Callable[..., LatencyOutcome] = measure_latencies) -> Outcome:
     console = console or Console(stderr=True)
     outcome = Outcome()
-    latency_jobs = [j for j in jobs if KINDS[j.kind].measure_together is not None]
-    one_by_one = [j for j in jobs if KINDS[j.kind].measure_together is None]
+    latency_jobs = [j for j in jobs if KINDS[j.kind].cpu_subject is not None]
+    one_by_one = [j for j in jobs if KINDS[j.kind].cpu_subject is None]
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     # No auto-refresh: rich would redraw from a thread of its own ten times a second, and that thread's
     # hold on the GIL, taken while session.run returns, made YOLOX-Nano time 7.7 ms instead of 5.0 ms.
@@ -245,10 +264,15 @@ def execute(jobs: list[Job], registry: Registry, results_dir: Path, previous: Re
                 progress.update(task, description=text, refresh=True)
 
             options = dataclasses.replace(options, progress=RoundsLines(log, terminal, describe))
-            timed = latency_fn(latency_jobs, registry, options, log)
-            timed = confirm_regressions(latency_jobs, timed, recorder, registry, options, log, latency_fn)
-            for job in latency_jobs:
-                recorder.write(job, timed.get(outcome_key(job), RuntimeError("not timed")))
-                progress.advance(task)
-            progress.refresh()
+            groups = rounds_groups(latency_jobs, MAX_SUBJECTS_PER_ROUNDS)
+            for number, group in enumerate(groups, 1):  # each set's results are on disk before the next starts
+                if len(groups) > 1:
+                    log(f"set of rounds {number} of {len(groups)}: {len(group)} timings of "
+                        f"{', '.join(dict.fromkeys(j.family.id for j in group))}")
+                timed = latency_fn(group, registry, options, log)
+                timed = confirm_regressions(group, timed, recorder, registry, options, log, latency_fn)
+                for job in group:
+                    recorder.write(job, timed.get(outcome_key(job), RuntimeError("not timed")))
+                    progress.advance(task)
+                progress.refresh()
     return outcome

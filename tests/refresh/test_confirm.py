@@ -3,6 +3,7 @@ regression is published only when the re-timing confirms it."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -148,3 +149,37 @@ def test_the_previous_result_is_read_from_its_file_when_it_is_compared(tiny_proj
                       latency_fn=latency_fn)
     assert [v for v, _ in outcome.regressions] == ["tiny-2"] and not outcome.unconfirmed
     assert sorted(read) == sorted(h.path for h in headers)  # each once, though tiny-2's is compared twice
+
+
+def test_sets_of_rounds_keep_a_family_whole_and_stay_under_the_limit(tiny_project, tmp_path):
+    from benchgen.refresh.run import rounds_groups
+
+    registry, _, jobs = _setup(tmp_path, tiny_project)
+    other = [dataclasses.replace(j, family=j.family.model_copy(update={"id": "other"})) for j in jobs]
+    groups = rounds_groups(jobs + other, limit=4)
+    assert [[j.family.id for j in g] for g in groups] == [["tiny"] * 3, ["other"] * 3]  # 6 > 4: two sets
+    assert [len(g) for g in rounds_groups(jobs + other, limit=6)] == [6]
+    assert [len(g) for g in rounds_groups(jobs, limit=2)] == [3]  # a family larger than the limit is not split
+
+
+def test_each_set_of_rounds_is_on_disk_before_the_next_starts(tiny_project, tmp_path, monkeypatch):
+    import benchgen.refresh.run as run
+
+    registry, previous, jobs = _setup(tmp_path, tiny_project)
+    other = [dataclasses.replace(j, family=j.family.model_copy(update={"id": "other"})) for j in jobs[:1]]
+    monkeypatch.setattr(run, "MAX_SUBJECTS_PER_ROUNDS", 3)
+    results = tmp_path / "results"
+    seen = []
+
+    def latency_fn(batch, registry, options, log):
+        seen.append(([j.family.id for j in batch], len(list(results.rglob("*.json")))))
+        if len(seen) == 2:
+            raise KeyboardInterrupt  # killed during the second set
+        return {j.variant.id: timed(j.variant.id, 1.0, seed=30 + k) for k, j in enumerate(batch)}
+
+    import pytest
+
+    with pytest.raises(KeyboardInterrupt):
+        execute(jobs + other, registry, results, previous, Options(), Console(file=None, quiet=True),
+                latency_fn=latency_fn)
+    assert seen == [(["tiny"] * 3, 0), (["other"], 3)]  # the first set's three results were written first

@@ -33,3 +33,33 @@ def test_a_plain_refresh_does_not_time_openvino_unless_named(tiny_project, tmp_p
     assert main([*args, "--backend", "openvino-cpu", "--precision", "int8"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"run\s+tiny-0 latency-openvino-cpu \(openvino-cpu int8\)", out)
+
+
+def test_both_backends_and_precisions_of_a_variant_share_one_set_of_rounds(tiny_project, tmp_path, monkeypatch):
+    import cv2
+    import numpy as np
+    import pytest
+
+    from benchgen.results.store import load_results
+
+    pytest.importorskip("openvino")
+    pytest.importorskip("nncf")
+    calibration = tmp_path / "mini" / "train2017"
+    calibration.mkdir(parents=True)
+    for i in range(2):
+        cv2.imwrite(str(calibration / f"{i}.jpg"), np.random.default_rng(i).integers(0, 256, (40, 40, 3), np.uint8))
+    monkeypatch.setenv("BENCHGEN_CALIBRATION_DIR", str(calibration))
+    _, onnx_path = tiny_project
+    results = tmp_path / "results"
+    args = ["refresh", "--no-builtin", "--registry", str(byo_registry(tmp_path / "reg", onnx_path, variants=2)),
+            "--results", str(results), "--no-render", "--kind", "latency-cpu", "--kind", "latency-openvino-cpu",
+            "--backend", "ort-cpu", "--backend", "openvino-cpu", "--precision", "fp32", "--precision", "int8",
+            "--latency-budget", "0.4", "--allow-busy"]
+    assert main(args) == 0
+    timed = load_results(results)
+    ids = {"tiny-0", "tiny-0[int8]", "tiny-0[openvino-cpu fp32]", "tiny-0[openvino-cpu int8]",
+           "tiny-1", "tiny-1[int8]", "tiny-1[openvino-cpu fp32]", "tiny-1[openvino-cpu int8]"}
+    assert len(timed) == 8
+    for result in timed:  # each met the other seven in the same rounds: their ratios are like-for-like
+        shared = set(result.details["rounds"]["shared_with"])
+        assert len(shared) == 7 and shared < ids

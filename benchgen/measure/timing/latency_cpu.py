@@ -245,7 +245,9 @@ def latency_result(subject: LatencySubject, timing: SubjectTiming, outcome: Roun
         "rounds": {"planned": outcome.rounds, "done": len(timing.slots), "stop_reason": timing.stop_reason,
                    "timed_s": round(sum(timing.samples) / 1e3, 3),
                    "session_budget_s": round(outcome.session_budget_s, 3),
-                   "session_timed_s": round(outcome.session_spent_s, 3)},
+                   "session_timed_s": round(outcome.session_spent_s, 3),
+                   # the subjects it met in the same rounds: its ratios to these are like-for-like
+                   "shared_with": sorted(i for i in outcome.timings if i != subject.id)},
         "contention": contention_details(timing, outcome, reasons),
         "stop_reasons": {"network": timing.stop_reason},
         "warmup_runs": subject.warmup_runs,
@@ -324,32 +326,31 @@ def measure_cpu_latencies(subjects: list[LatencySubject], budget_s: float = DEFA
     return out
 
 
-def measure_requests(requests: list[MeasureRequest], log: Callable[[str], None] | None = None,
-                     progress: Callable[[RoundsProgress], None] | None = None) -> dict[str, Result | Exception]:
-    """Refresh jobs (benchgen.metrics: kind latency-cpu), all in one set of rounds; a job whose session
-    cannot be prepared fails alone."""
-    return measure_subjects(requests, subject_of, log, progress)
-
-
-def measure_subjects(requests: list[MeasureRequest], make_subject: Callable[..., LatencySubject],
-                     log: Callable[[str], None] | None = None,
-                     progress: Callable[[RoundsProgress], None] | None = None) -> dict[str, Result | Exception]:
-    """Any CPU backend's refresh jobs in one set of rounds: `make_subject` (the backend's `subject_of`)
-    prepares each; one that cannot be prepared fails alone."""
-    out: dict[str, Result | Exception] = {}
-    subjects = []
-    for request in requests:
+def measure_jobs(requests: list[MeasureRequest], makers: list[Callable[..., LatencySubject]],
+                 log: Callable[[str], None] | None = None,
+                 progress: Callable[[RoundsProgress], None] | None = None) -> list[Result | Exception]:
+    """Refresh jobs of any CPU backend and precision in one set of rounds, one answer per request in
+    order: `makers[i]` (its kind's `subject_of`, benchgen.metrics) prepares request i, and one that
+    cannot be prepared fails alone. A variant's ONNX Runtime and OpenVINO, FP32 and INT8 subjects met
+    the same machine in the same rounds, so their ratios are what a page may compare."""
+    out: list[Result | Exception | None] = [None] * len(requests)
+    subjects: dict[int, LatencySubject] = {}
+    for number, (request, make) in enumerate(zip(requests, makers)):
         try:
-            subjects.append(make_subject(request.family, request.variant, request.weights, seed=request.seed,
-                                         precision=request.precision))
+            subjects[number] = make(request.family, request.variant, request.weights, seed=request.seed,
+                                    precision=request.precision)
         except Exception as exc:  # noqa: BLE001 - isolate any failure of one job from the others
-            out[request.variant.id] = exc
+            out[number] = exc
     if subjects:  # one refresh's requests share its budget and --allow-busy
-        timed = measure_cpu_latencies(subjects, budget_s=requests[0].latency_budget_s,
+        ids = [s.id for s in subjects.values()]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"two subjects of one set of rounds share an id: {sorted(ids)}")
+        timed = measure_cpu_latencies(list(subjects.values()), budget_s=requests[0].latency_budget_s,
                                       allow_busy=requests[0].allow_busy, log=log,
                                       progress=progress or requests[0].progress)
-        out.update({s.model.variant.id: timed[s.id] for s in subjects})
-    return out
+        for number, s in subjects.items():
+            out[number] = timed[s.id]
+    return out  # type: ignore[return-value]
 
 
 def measure_cpu_latency(variant_id: str, weights: Path | None = None, budget_s: float = DEFAULT_BUDGET_S,
