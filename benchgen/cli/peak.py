@@ -1,4 +1,5 @@
-"""`benchgen peak`: this machine's FP32 multiply-add ceiling, measured and nominal (benchgen.measure.timing.peak_flops)."""
+"""`benchgen peak`: this machine's FP32 and INT8 multiply-add ceilings, measured and nominal
+(benchgen.measure.timing.peak_flops)."""
 
 from __future__ import annotations
 
@@ -32,12 +33,23 @@ def run_peak(args: argparse.Namespace) -> int:
         print(f"nominal: {nominal['isa']}, {nominal['flop_per_cycle_core']} flop/cycle/core x {nominal['clock_ghz']:g} "
               f"GHz x {nominal['cores']} cores = {nominal['gflops']:.0f} GFLOP/s ({nominal['assumes']}); measured "
               f"{peak['measured_share_of_nominal']:.0%} of it")
+    int8 = peak.get("int8")
+    if int8:
+        one, every = int8["single_thread"], int8["all_threads"]
+        print(f"INT8 GEMM probe ({int8['probe']}): {one['best_gflops']:.1f} GOP/s on 1 thread, "
+              f"{every['best_gflops']:.1f} on {every['threads']}")
+        if int8.get("nominal") and int8["nominal"].get("gops"):
+            n = int8["nominal"]
+            print(f"nominal INT8: {n['unit']}, {n['ops_per_cycle_core']} op/cycle/core x {n['clock_ghz']:g} GHz x "
+                  f"{n['cores']} cores = {n['gops']:.0f} GOP/s; measured {int8['measured_share_of_nominal']:.0%} of it")
+        else:
+            print(f"nominal INT8: none ({int8.get('nominal_missing', 'unknown')})")
     return 0
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "peak", help="this CPU's FP32 multiply-add ceiling: a GEMM probe against the nominal peak",
+        "peak", help="this CPU's FP32 and INT8 multiply-add ceilings: GEMM probes against the nominal peaks",
         description="Time a 1024x1024 FP32 MatMul through ONNX Runtime on one thread and on all cores (best of 20 "
                     "runs), and compute the nominal peak from the CPU flags and clock (FMA units x lanes x 2 x "
                     "clock x cores). A latency's achieved GFLOP/s is its graph's FLOPs over its median; its share "

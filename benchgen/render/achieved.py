@@ -11,9 +11,10 @@ from benchgen.metrics import KINDS, METRICS
 from benchgen.results.merge import Cell
 
 
-def achieved_text(metric: str, cells: dict[str, Cell], peaks: dict[str, float] | None = None) -> str | None:
+def achieved_text(metric: str, cells: dict[str, Cell], peaks: dict[str, dict[str, float]] | None = None) -> str | None:
     """e.g. "99 GFLOP/s, 31 % of peak" for a measured CPU latency whose row has a measured FLOPs
-    count (the share where its machine saved a peak, `benchgen peak --save`); else None."""
+    count (the share where its machine saved a peak, `benchgen peak --save`); else None. An INT8
+    graph's rate is integer operations ("GOP/s"), read against the machine's INT8 probe."""
     latency, flops = cells.get(metric), cells.get("flops_g")
     if latency is None or latency.measured is None or not KINDS[METRICS[metric].kind].cpu_contention:
         return None
@@ -24,5 +25,7 @@ def achieved_text(metric: str, cells: dict[str, Cell], peaks: dict[str, float] |
     if not median_ms or not count:
         return None
     rate = count / (median_ms / 1000.0)
-    peak = (peaks or {}).get(latency.measured.provenance.machine.id)
-    return f"{rate:.0f} GFLOP/s" + (f", {rate / peak:.0%} of peak" if peak else "")
+    precision = latency.measured.precision
+    peak = (peaks or {}).get(latency.measured.provenance.machine.id, {}).get(precision)
+    unit = "GFLOP/s" if precision == "fp32" else "GOP/s"
+    return f"{rate:.0f} {unit}" + (f", {rate / peak:.0%} of {precision.upper()} peak" if peak else "")

@@ -34,3 +34,28 @@ def test_achieved_rate_is_flops_over_the_median():
 def test_the_gemm_probe_reports_a_positive_rate_best_above_median():
     rate = sgemm_rate(1, size=128, runs=5)
     assert rate.threads == 1 and rate.runs == 5 and rate.best_gflops >= rate.median_gflops > 0
+
+
+def test_the_int8_nominal_counts_the_widest_int8_unit_and_none_without_one():
+    from benchgen.measure.timing.peak_flops import nominal_int8
+
+    amx = nominal_int8(cpu_flags(SAPPHIRE), cpu_clock_ghz(SAPPHIRE), cores=2)
+    assert (amx.unit, amx.ops_per_cycle_core, amx.gops) == ("AMX-INT8", 2048, pytest.approx(2048 * 2.6 * 2))
+    vnni = nominal_int8({"avx512f", "avx512_vnni"}, 2.0, 1)
+    assert (vnni.unit, vnni.ops_per_cycle_core) == ("AVX-512 VNNI", 256)  # 2 units x 16 lanes x 4 MACs x 2
+    assert nominal_int8(cpu_flags(ZEN3), cpu_clock_ghz(ZEN3), 2) is None  # Zen 3: no VNNI, no figure
+
+
+def test_the_int8_probe_multiplies_integers_and_reports_a_rate():
+    import numpy as np
+    import onnxruntime as ort
+
+    from benchgen.measure.timing.peak_flops import gemm_feeds, matmul_model
+
+    feeds = gemm_feeds(16, "int8")
+    session = ort.InferenceSession(matmul_model(16, "int8"), providers=["CPUExecutionProvider"])
+    (product,) = session.run(None, feeds)
+    assert product.dtype == np.int32
+    assert np.array_equal(product, feeds["a"].astype(np.int32) @ feeds["b"].astype(np.int32))  # exact, no rounding
+    rate = sgemm_rate(1, size=128, runs=5, precision="int8")
+    assert rate.best_gflops >= rate.median_gflops > 0

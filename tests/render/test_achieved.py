@@ -33,9 +33,25 @@ def test_the_share_of_the_machines_saved_peak_follows_the_rate(tmp_path):
     (tmp_path / "other-machine").mkdir()
     (tmp_path / "other-machine" / "cpu-peak.yaml").write_text("not: a peak\n")
     peaks = load_peaks(tmp_path)
-    assert peaks == {MACHINE.id: 216.0}  # one probe given: it is the peak
-    assert achieved_text("latency_cpu_ms", cells(), peaks) == "108 GFLOP/s, 50% of peak"
-    assert achieved_text("latency_cpu_ms", cells(), {"elsewhere": 100.0}) == "108 GFLOP/s"
+    assert peaks == {MACHINE.id: {"fp32": 216.0}}  # one probe given: it is the peak; no INT8 probe saved
+    assert achieved_text("latency_cpu_ms", cells(), peaks) == "108 GFLOP/s, 50% of FP32 peak"
+    assert achieved_text("latency_cpu_ms", cells(), {"elsewhere": {"fp32": 100.0}}) == "108 GFLOP/s"
+
+
+def test_an_int8_latency_is_read_against_the_int8_probe_only(tmp_path):
+    from benchgen.results.peaks import load_peaks, save_peak
+    from tests.conftest import MACHINE
+
+    int8 = cells()
+    int8["latency_cpu_ms"].measured.precision = "int8"
+    assert achieved_text("latency_cpu_ms", int8, {MACHINE.id: {"fp32": 216.0}}) == "108 GOP/s"  # never the FP32 peak
+    save_peak(tmp_path, MACHINE.id, {"all_threads": {"best_gflops": 216.0}, "single_thread": {"best_gflops": 150.0},
+                                     "int8": {"all_threads": {"best_gflops": 900.0},
+                                              "single_thread": {"best_gflops": 1080.0}}})
+    peaks = load_peaks(tmp_path)
+    assert peaks == {MACHINE.id: {"fp32": 216.0, "int8": 1080.0}}  # the faster of the two probes
+    assert achieved_text("latency_cpu_ms", int8, peaks) == "108 GOP/s, 10% of INT8 peak"
+    assert achieved_text("latency_cpu_ms", cells(), peaks) == "108 GFLOP/s, 50% of FP32 peak"
 
 
 def test_a_machine_with_two_cpu_columns_says_they_compare_on_it_only(tmp_path):

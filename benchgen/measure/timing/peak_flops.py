@@ -12,6 +12,15 @@ assumption the result states (AMD Zen 3 and Intel server cores have two; some In
 AVX-512 on one), and the clock is the one the kernel reports, which under a hypervisor is the
 nominal (TSC) clock, not the boost clock: the ratio measured / nominal can exceed 1.
 
+The INT8 probe is the same GEMM in integers: ONNX MatMulInteger, uint8 x int8 accumulated in int32,
+the u8s8 product that ONNX Runtime's QDQ convolutions and matrix products run on (MLAS's QGEMM,
+which uses AVX-512 VNNI or AMX tiles where the CPU has them). Its rate is integer operations (2 per
+multiply-accumulate) per second, the ceiling an INT8 graph's achieved GOP/s is read against. Its
+nominal figure counts the widest INT8 dot-product unit the flags show: AMX (1,024 int8
+multiply-accumulates per cycle per core, Intel's TMUL figure), else AVX-512 VNNI or AVX-VNNI (4 per
+32-bit lane per FMA unit); a CPU with none of them has no INT8 multiply-add instruction, and no
+nominal INT8 figure is given (AVX2 emulates it with two instructions and 16-bit intermediates).
+
 A latency's achieved rate is the graph's FLOPs (2 x multiply-accumulates, benchgen.measure.graph.size)
 divided by its median; its share of the measured peak reads as a roofline would: a detector near
 the peak is compute-bound, one far below it spends its time on memory traffic (depthwise
@@ -30,7 +39,8 @@ from pathlib import Path
 import numpy as np
 
 #: bump when the probe changes: peaks of different versions are not compared
-PEAK_VERSION = 1
+#: 2: the INT8 (u8 x s8 MatMulInteger) probe beside the FP32 one
+PEAK_VERSION = 2
 SIZE = 1024
 RUNS = 20
 #: FMA units per core assumed by the nominal figure (stated with it)
@@ -88,13 +98,46 @@ def nominal_peak(flags: set[str], clock_ghz: float | None, cores: int, fma_units
     return Nominal(4, "SSE", 1, clock_ghz, cores)
 
 
-def matmul_model(size: int = SIZE) -> bytes:
+#: INT8 multiply-accumulates per cycle per core of Intel's AMX tile unit (TMUL, int8 tiles)
+AMX_INT8_MACS = 1024
+
+
+@dataclass(frozen=True)
+class NominalInt8:
+    unit: str
+    ops_per_cycle_core: int  # integer operations: 2 per multiply-accumulate
+    clock_ghz: float | None
+    cores: int
+
+    @property
+    def gops(self) -> float | None:
+        return self.ops_per_cycle_core * self.clock_ghz * self.cores if self.clock_ghz else None
+
+
+def nominal_int8(flags: set[str], clock_ghz: float | None, cores: int,
+                 fma_units: int = FMA_UNITS) -> NominalInt8 | None:
+    """The widest INT8 multiply-add unit the flags show, or None where there is none (see the module)."""
+    if "amx_int8" in flags:
+        return NominalInt8("AMX-INT8", 2 * AMX_INT8_MACS, clock_ghz, cores)
+    if "avx512_vnni" in flags:
+        return NominalInt8("AVX-512 VNNI", fma_units * 16 * 4 * 2, clock_ghz, cores)
+    if "avx_vnni" in flags:
+        return NominalInt8("AVX-VNNI", fma_units * 8 * 4 * 2, clock_ghz, cores)
+    return None
+
+
+#: (ONNX operator, input A type, input B type, output type) of each probe
+PROBES = {"fp32": ("MatMul", "FLOAT", "FLOAT", "FLOAT"), "int8": ("MatMulInteger", "UINT8", "INT8", "INT32")}
+
+
+def matmul_model(size: int = SIZE, precision: str = "fp32") -> bytes:
     from onnx import TensorProto, helper
 
-    a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [size, size])
-    b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [size, size])
-    c = helper.make_tensor_value_info("c", TensorProto.FLOAT, [size, size])
-    graph = helper.make_graph([helper.make_node("MatMul", ["a", "b"], ["c"])], "benchgen-peak-probe", [a, b], [c])
+    op, ta, tb, tc = PROBES[precision]
+    a = helper.make_tensor_value_info("a", getattr(TensorProto, ta), [size, size])
+    b = helper.make_tensor_value_info("b", getattr(TensorProto, tb), [size, size])
+    c = helper.make_tensor_value_info("c", getattr(TensorProto, tc), [size, size])
+    graph = helper.make_graph([helper.make_node(op, ["a", "b"], ["c"])], "benchgen-peak-probe", [a, b], [c])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     return model.SerializeToString()
@@ -108,16 +151,25 @@ class ProbeRate:
     runs: int
 
 
-def sgemm_rate(threads: int, size: int = SIZE, runs: int = RUNS) -> ProbeRate:
+def gemm_feeds(size: int, precision: str) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    if precision == "int8":
+        return {"a": rng.integers(0, 256, (size, size), dtype=np.uint8),
+                "b": rng.integers(-128, 128, (size, size), dtype=np.int8)}
+    return {"a": rng.standard_normal((size, size), dtype=np.float32),
+            "b": rng.standard_normal((size, size), dtype=np.float32)}
+
+
+def sgemm_rate(threads: int, size: int = SIZE, runs: int = RUNS, precision: str = "fp32") -> ProbeRate:
+    """G(FL)OP/s of one N x N GEMM: FLOP for fp32, integer operations for int8 (2 per multiply-add)."""
     import onnxruntime as ort
 
     from benchgen.measure.backends.runners import session_options
 
     options, _ = session_options(threads)
-    session = ort.InferenceSession(matmul_model(size), sess_options=options, providers=["CPUExecutionProvider"])
-    rng = np.random.default_rng(0)
-    feeds = {"a": rng.standard_normal((size, size), dtype=np.float32),
-             "b": rng.standard_normal((size, size), dtype=np.float32)}
+    session = ort.InferenceSession(matmul_model(size, precision), sess_options=options,
+                                   providers=["CPUExecutionProvider"])
+    feeds = gemm_feeds(size, precision)
     for _ in range(3):
         session.run(None, feeds)
     seconds = []
@@ -142,6 +194,27 @@ def measure_peak(cores: int | None = None) -> dict:
                        "assumes": f"{nominal.fma_units} FMA units per core, the kernel's reported clock"}}
     if nominal.gflops:
         out["measured_share_of_nominal"] = round(every.best_gflops / nominal.gflops, 3)
+    out["int8"] = measure_int8_peak(cores)
+    return out
+
+
+def measure_int8_peak(cores: int) -> dict:
+    """The INT8 probe at one thread and all cores, its nominal figure where the CPU has an INT8 unit;
+    rates are GOP/s (kept under the FP32 probe's key names)."""
+    flags = cpu_flags()
+    single, every = sgemm_rate(1, precision="int8"), sgemm_rate(cores, precision="int8")
+    out: dict = {"probe": f"ONNX Runtime MatMulInteger {SIZE}x{SIZE} uint8 x int8 -> int32, best of {RUNS} runs",
+                 "unit": "GOP/s", "single_thread": asdict(single), "all_threads": asdict(every)}
+    nominal = nominal_int8(flags, cpu_clock_ghz(), cores)
+    if nominal is None:
+        out["nominal"] = None
+        out["nominal_missing"] = "no INT8 dot-product instruction in the CPU flags (VNNI, AMX)"
+        return out
+    out["nominal"] = {**asdict(nominal), "gops": nominal.gops,
+                      "assumes": f"{nominal.unit}, the kernel's reported clock"}
+    if nominal.gops:
+        best = max(single.best_gflops, every.best_gflops)
+        out["measured_share_of_nominal"] = round(best / nominal.gops, 3)
     return out
 
 
