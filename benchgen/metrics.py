@@ -333,6 +333,12 @@ def registered(*entries: Metric | Kind | Backend) -> Iterator[None]:
                 table[key] = before
 
 
+def runs_int8(kind: str) -> bool:
+    """The kinds with an INT8 figure of their own, from the INT8 QDQ graph: the CPU timings and accuracy
+    (the GPU kinds build their own FP16 engines; parameters and FLOPs are the FP32 graph's)."""
+    return kind == "accuracy" or KINDS[kind].cpu_contention
+
+
 def check() -> None:
     """The table holds together: every metric's kind exists and lists it, every backend's kinds exist."""
     for m in METRICS.values():

@@ -17,7 +17,7 @@ from benchgen.registry.datasets import default_dataset
 from benchgen.measure.accuracy.coco_eval import engine_label
 from benchgen.measure.accuracy.dataset import default_dataset_root, locate
 from benchgen.measure.backends.discovery import backend_fingerprint
-from benchgen.metrics import BACKENDS, KINDS
+from benchgen.metrics import runs_int8, BACKENDS, KINDS
 from benchgen.refresh.cache_key import ExportFailed, cache_key, model_material
 from benchgen.registry.schema import Family, Registry, Variant
 from benchgen.results.index import ResultHeader, Results, as_headers
@@ -110,11 +110,6 @@ def select(registry: Registry, only: list[str] | None, all_variants: bool = Fals
     if unknown:
         raise BenchgenError(f"--only {', '.join(unknown)}: not a family or variant id; known: {', '.join(sorted(known))}")
     return [(f, v) for f, v in chosen if f.id in only or v.id in only]
-
-
-def runs_int8(kind: str) -> bool:
-    """The kinds that run the INT8 QDQ graph: the CPU timings and accuracy (GPU kinds build FP16 engines)."""
-    return kind == "accuracy" or KINDS[kind].cpu_contention
 
 
 def int8_material() -> dict:

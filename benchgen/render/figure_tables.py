@@ -21,7 +21,7 @@ from benchgen.results.merge import Table
 
 @dataclass
 class FigureTable:
-    machine_id: str
+    view_id: str  # the view it belongs to (benchgen.results.merge.Table.view_id)
     caption: Markup
     headers: list[str]
     rows: list[list[Markup]]
@@ -52,6 +52,7 @@ def figure_tables(tables: list[Table]) -> list[FigureTable]:
             if not figures or not measured:
                 continue
             groups = _groups(figures)
+            graphs = "" if table.precision == "fp32" else f", {table.precision.upper()} graphs"
             reasons: list[str] = []
             rows = []
             for row in measured:
@@ -72,8 +73,8 @@ def figure_tables(tables: list[Table]) -> list[FigureTable]:
                     cells.append(Markup(" / ".join(parts) + marks))
                 rows.append(cells)
             out.append(FigureTable(
-                machine_id=table.machine.id,
-                caption=page_text(f"{metric.label.replace(' (ms)', '')} on {table.machine.label}: median, tail, peak "
+                view_id=table.view_id,
+                caption=page_text(f"{metric.label.replace(' (ms)', '')}{graphs} on {table.machine.label}: median, tail, peak "
                                   "memory, end-to-end split (trained weights, real image)"),
                 reasons=[page_text(r) for r in reasons], headers=["Model", f"median ({metric.unit})", *(_header(g) for g in groups)],
                 rows=rows))

@@ -87,7 +87,7 @@ class _Row:
 
 @dataclass
 class PageTable:
-    machine_id: str | None
+    view_id: str  # benchgen.results.merge.Table.view_id: the picker's value
     machine_label: str | None
     columns: list[tuple[str, Markup]]
     variant_ids: list[str]
@@ -107,11 +107,11 @@ class SiteTables:
     """Every view's cells, formatted and rendered once; `page` assembles any subset of families."""
 
     def __init__(self, tables: list[Table], render_cell: Callable[[CellView], Markup],
-                 row_start: Callable[[object, str], Markup], peaks: dict[str, float] | None = None) -> None:
+                 row_start: Callable[[object, str], Markup], peaks: dict[str, dict[str, float]] | None = None) -> None:
         self._row_start = row_start
         self._starts: dict[tuple[str, str], Markup] = {}  # (variant, base) -> the row's first cells
         recorder = _Recorder()
-        self._views: dict[str | None, _View] = {}  # by machine id; None: the publications' view
+        self._views: dict[str, _View] = {}  # by view id (Table.view_id)
         for table in tables:
             view = _View(table, caption=machine_caption(table))
             for row in table.rows:
@@ -129,7 +129,7 @@ class SiteTables:
                     cells[metric] = _Cell(shown, refs, (plain, bold))
                 view.rows[row.variant.id] = _Row(row.variant.id, row.variant.name, row.family.id,
                                                  row.variant.input_size, cells)
-            self._views[table.machine.id if table.machine else None] = view
+            self._views[table.view_id] = view
 
     def _start(self, row: _Row, base: str) -> str:
         key = (row.variant_id, base)
@@ -142,7 +142,7 @@ class SiteTables:
         numbering its notes in `notes`; `base` is the page's relative path to the site root."""
         out = []
         for table in tables:
-            view = self._views[table.machine.id if table.machine else None]
+            view = self._views[table.view_id]
             metrics = shown_metrics(table)
             rows = [view.rows[r.variant.id] for r in table.rows]
             bold = _best(rows, metrics)
@@ -157,7 +157,7 @@ class SiteTables:
                     parts.append(cell.html[(row.variant_id, metric) in bold])
                 parts.append("</tr>\n")
             body = _PLACEHOLDER.sub(lambda m: str(numbers[int(m[1])]), "".join(parts))
-            out.append(PageTable(machine_id=table.machine.id if table.machine else None,
+            out.append(PageTable(view_id=table.view_id,
                                  machine_label=table.machine.label if table.machine else None,
                                  columns=[(m, column_label(m, table)) for m in metrics],
                                  variant_ids=[r.variant_id for r in rows], body=Markup(body), caption=view.caption,

@@ -41,7 +41,7 @@ from benchgen.render.figure_tables import figure_tables
 from benchgen.render.page_tables import PageTable, SiteTables
 from benchgen.render.table_view import accuracy_summary, other_models_view
 from benchgen.results.index import Results, as_headers
-from benchgen.results.merge import Table, build_table, machines
+from benchgen.results.merge import Table, build_table, int8_machines, machines
 from benchgen.results.schema import result_json_schema
 
 #: Paths under docs/ the renderer writes; everything else in docs/ is hand-written. Within them, a
@@ -73,10 +73,23 @@ class Views:
         figures for the page's models (ties: the most recently measured), then the authors' figures,
         then machines that published none. A newcomer whose every timing came out unstable is the
         newest machine, yet has nothing to show, and must not hide the views that do."""
-        published = {id(t): t.latency_counts[0] for t in self.tables}
+        fp32 = [t for t in self.tables if t.precision == "fp32"]
+        published = {id(t): t.latency_counts[0] for t in fp32}
         # sorted() is stable and machines() lists the newest first, so ties go to the newest
-        publishing = sorted((t for t in self.tables if published[id(t)]), key=lambda t: -published[id(t)])
-        return publishing + [self.reported] + [t for t in self.tables if not published[id(t)]]
+        publishing = sorted((t for t in fp32 if published[id(t)]), key=lambda t: -published[id(t)])
+        ordered = publishing + [self.reported] + [t for t in fp32 if not published[id(t)]]
+        # a machine's INT8 view follows its FP32 one, where it has INT8 figures for these models
+        out = []
+        for table in ordered:
+            out.append(table)
+            out += [t for t in self.tables if t.precision != "fp32" and table.machine is not None
+                    and t.machine.id == table.machine.id and t.latency_counts != (0, 0)]
+        return out
+
+    @property
+    def fp32(self) -> list[Table]:
+        """One table per machine: its FP32 view."""
+        return [t for t in self.tables if t.precision == "fp32"]
 
     @property
     def default(self) -> Table:
@@ -140,7 +153,7 @@ def _view_options(views: Views) -> list[dict]:
         counts = f"{published} latency figure{'s' if published != 1 else ''} published"
         if unstable:
             counts += f", {unstable} unstable"
-        options.append({"id": t.machine.id, "label": f"{t.view_label} ({counts})"})
+        options.append({"id": t.view_id, "label": f"{t.view_label} ({counts})"})
     return options
 
 
@@ -155,13 +168,16 @@ def build_time() -> dt.datetime:
 
 class SiteRenderer:
     def __init__(self, registry: Registry, results: Results, templates: Path = DEFAULT_TEMPLATES,
-                 now: dt.datetime | None = None, peaks: dict[str, float] | None = None) -> None:
+                 now: dt.datetime | None = None, peaks: dict[str, dict[str, float]] | None = None) -> None:
         self.registry = registry
         self.results = as_headers(results)  # results or their headers; cells read theirs in full
         self._series = self._all_history()
         self.env = _environment(templates)
         self.now = now or build_time()
-        self.views = Views([build_table(registry, self.results, m) for m in machines(self.results)],
+        int8 = int8_machines(self.results)
+        self.views = Views([table for m in machines(self.results)
+                            for table in ([build_table(registry, self.results, m)]
+                                          + ([build_table(registry, self.results, m, "int8")] if m.id in int8 else []))],
                            build_table(registry, self.results, None))
         macros = self.env.get_template("_macros.j2").module
         self.tables = SiteTables(self.views.all, macros.cell, macros.row_start, peaks)
@@ -248,13 +264,14 @@ class SiteRenderer:
 
     def index(self) -> str:
         return self._render("index.md.j2", 0, pairs=self.pairs(), slug=pair_slug,
-                            machines=[t.machine for t in self.views.tables], machine_tables=self.views.tables,
+                            machines=[t.machine for t in self.views.fp32], machine_tables=self.views.fp32,
                             discrepancies=registry_discrepancies(self.registry), results=self.results,
                             accuracy=accuracy_summary(self.views.reported))
 
     def chart_script(self) -> str:
-        int8 = {t.machine.id: int8_chart_rows(self.results, self.registry, t.machine.id) for t in self.views.tables}
-        data = chart_data([(f.id, f.name) for f in self.registry.families], self.views.tables,
+        # one chart view per machine: its INT8 graphs are dashed series beside the FP32 lines there
+        int8 = {t.machine.id: int8_chart_rows(self.results, self.registry, t.machine.id) for t in self.views.fp32}
+        data = chart_data([(f.id, f.name) for f in self.registry.families], self.views.fp32,
                           self.views.reported, self.now.isoformat(), int8)
         return chart_data_script(data)
 
@@ -369,7 +386,7 @@ def check_docs(docs: Path) -> None:
 
 def render_site(registry: Registry, results: Results, docs: Path = DEFAULT_DOCS,
                 templates: Path = DEFAULT_TEMPLATES, node_modules: Path | None = None,
-                peaks: dict[str, float] | None = None) -> list[Path]:
+                peaks: dict[str, dict[str, float]] | None = None) -> list[Path]:
     """Render into a staging directory, then move each generated file into docs/.
 
     Holds the docs tree's lock: a second render waits instead of swapping the same paths. Which

@@ -246,6 +246,12 @@ def machine_caption(table: Table) -> str:
     if table.summary is not None:
         text += f": {table.summary.describe()}"
     text += ". Accuracy, parameters and FLOPs do not depend on the machine: their latest measurement is shown."
+    if table.precision == "int8":
+        text += (" INT8 graphs: each variant's exported graph quantised after training (NNCF, static, calibrated on "
+                 "80 COCO train2017 images; see the methodology), run as the same QDQ ONNX file by both CPU "
+                 "runtimes. The latency of a graph with random weights is that of its trained one; mAP is "
+                 "measured for trained models only. Parameters and FLOPs are the FP32 graph's. No published "
+                 "figure is shown here: publications report FP32 or FP16 models.")
     cpu = [METRICS[m].label.split(" (")[0] for m in shown_metrics(table)
            if METRICS[m].timed and KINDS[METRICS[m].kind].cpu_contention]
     if len(cpu) > 1:  # which runtime is faster depends on the CPU's instruction set, cores and caches

@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Literal
 
-from benchgen.metrics import KINDS, METRICS, machine_bound_metrics
+from benchgen.metrics import KINDS, METRICS, machine_bound_metrics, runs_int8
 from benchgen.registry.schema import Family, Registry, ReportedValue, Variant
 from benchgen.results.index import ResultHeader, Results, as_headers
 from benchgen.results.schema import Machine, Result
@@ -110,6 +110,15 @@ class Table:
     machine: Machine | None
     rows: list[Row]
     summary: MachineSummary | None = None
+    #: "int8": a machine's view of the INT8 graphs (their latencies and mAP; the FP32 graph's size)
+    precision: str = "fp32"
+
+    @property
+    def view_id(self) -> str:
+        """The picker's value for this view: the machine id, "<id>@int8" for its INT8 view."""
+        if self.machine is None:
+            return "reported"
+        return self.machine.id if self.precision == "fp32" else f"{self.machine.id}@{self.precision}"
 
     def row(self, variant_id: str) -> Row:
         for row in self.rows:
@@ -123,7 +132,8 @@ class Table:
         if self.machine is None:
             return "Reported by the authors"
         when = f", {self.summary.last:%Y-%m-%d}" if self.summary else ""
-        return f"Measured on {self.machine.label}{when}"
+        graphs = "" if self.precision == "fp32" else f", {self.precision.upper()} graphs"
+        return f"Measured on {self.machine.label}{when}{graphs}"
 
     @property
     def has_measurements(self) -> bool:
@@ -145,7 +155,7 @@ class Table:
                                             for m in machine_bound_metrics())]
 
     def for_families(self, family_ids: list[str]) -> "Table":
-        return Table(self.machine, [r for r in self.rows if r.family.id in family_ids], self.summary)
+        return Table(self.machine, [r for r in self.rows if r.family.id in family_ids], self.summary, self.precision)
 
 
 def machines(results: Results) -> list[Machine]:
@@ -158,30 +168,36 @@ def machines(results: Results) -> list[Machine]:
     return [h.machine for h in ordered]
 
 
-def _histories(headers: list[ResultHeader], machine_id: str) -> dict[tuple[str, str], list[ResultHeader]]:
+def _histories(headers: list[ResultHeader], machine_id: str,
+               precision: str = "fp32") -> dict[tuple[str, str], list[ResultHeader]]:
     """(variant, kind) -> its results in order, in one pass: those of `machine_id` for the kinds bound
-    to a machine, those of every machine for the others."""
+    to a machine, those of every machine for the others; of `precision` where a kind has figures per
+    precision (runs_int8), of the FP32 graph where not (size: quantising changes no count)."""
     histories: dict[tuple[str, str], list[ResultHeader]] = {}
     for h in headers:
-        if h.precision != "fp32":
-            continue  # the columns are FP32; INT8 figures are read by precision (benchgen.render.precision)
+        wanted = precision if runs_int8(h.kind) else "fp32"
+        if h.precision != wanted:
+            continue
         if not machine_bound(h.kind) or h.machine_id == machine_id:
             histories.setdefault((h.variant, h.kind), []).append(h)
     return histories
 
 
-def build_table(registry: Registry, results: Results, machine: Machine | None) -> Table:
+def build_table(registry: Registry, results: Results, machine: Machine | None, precision: str = "fp32") -> Table:
     """One row per registry variant; `results` (results or their headers) must be sorted oldest first
-    (load_results and load_headers do). Only the results a cell shows are read in full."""
+    (load_results and load_headers do). Only the results a cell shows are read in full. An INT8 view
+    shows no reported accuracy or latency: publications give those for FP32 or FP16 models."""
     headers = as_headers(results)
-    histories = _histories(headers, machine.id if machine else "")
+    histories = _histories(headers, machine.id if machine else "", precision)
     rows = []
     for family, variant in registry.variants():
         cells = {}
         for metric in METRICS:
-            history = histories.get((variant.id, METRICS[metric].kind), [])
+            kind = METRICS[metric].kind
+            history = histories.get((variant.id, kind), [])
             ok = [h for h in history if h.status == "ok" and metric in h.metrics]
-            cell = Cell(metric=metric, reported=list(variant.reported.get(metric, [])))
+            published = precision == "fp32" or not runs_int8(kind)
+            cell = Cell(metric=metric, reported=list(variant.reported.get(metric, [])) if published else [])
             if ok:
                 cell.measured = ok[-1].load()
                 cell.previous = ok[-2].load() if len(ok) > 1 else None
@@ -189,4 +205,10 @@ def build_table(registry: Registry, results: Results, machine: Machine | None) -
                 cell.failure = history[-1].load()
             cells[metric] = cell
         rows.append(Row(family=family, variant=variant, cells=cells))
-    return Table(machine=machine, rows=rows, summary=summarize_machine(headers, machine.id) if machine else None)
+    return Table(machine=machine, rows=rows, summary=summarize_machine(headers, machine.id) if machine else None,
+                 precision=precision)
+
+
+def int8_machines(results: Results) -> set[str]:
+    """Machines with at least one INT8 latency result: they get an INT8 view."""
+    return {h.machine_id for h in as_headers(results) if h.precision == "int8" and machine_bound(h.kind)}

@@ -303,3 +303,33 @@ def test_a_view_with_unstable_timings_says_so_and_names_the_retiming_command(mak
     assert "bg-unstable-notice" not in page.split('data-view="reported"')[1]
     quiet = SiteRenderer(registry, results[:1]).compare_page(*registry.families)
     assert "bg-unstable-notice" not in quiet
+
+
+def test_a_machine_with_int8_latencies_gets_an_int8_view_in_the_picker(make_registry):
+    registry = make_registry()
+    int8 = lambda r: r.model_copy(update={"precision": "int8"})  # noqa: E731
+    results = [make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 10.37}),
+               make_result("alpha-s", "size", {"params_m": 1.5, "flops_g": 2.0}),
+               make_result("alpha-m", "accuracy", {"map50_95": 40.0}),
+               int8(make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 4.21})),
+               int8(make_result("alpha-m", "accuracy", {"map50_95": 39.2}))]
+    page = SiteRenderer(registry, results).compare_page(*registry.families)
+    options = re.findall(r'<option value="([^"]+)">([^<]+)</option>', page)
+    ids = [o[0] for o in options]
+    assert ids.index(f"{MACHINE.id}@int8") == ids.index(MACHINE.id) + 1  # right after its FP32 view
+    assert "INT8 graphs" in dict(options)[f"{MACHINE.id}@int8"]
+    fp32 = page.split(f'data-view="{MACHINE.id}"')[1].split("</table>")[0]
+    view = page.split(f'data-view="{MACHINE.id}@int8"')[1].split("</table>")[0]
+    assert "10.37" in _cells(_row(fp32, "alpha-s"))[1] and "4.21" not in fp32
+    assert "4.21" in _cells(_row(view, "alpha-s"))[1] and "10.37" not in view
+    assert "39.2" in _cells(_row(view, "alpha-m"))[0] and "40.0" in _cells(_row(fp32, "alpha-m"))[0]
+    assert "bg-origin-reported" not in _cells(_row(view, "alpha-l"))[0]  # publications give no INT8 mAP
+    assert "2.0" in view  # parameters and FLOPs: the FP32 graph's, in both views
+    assert "quantised after training" in view
+
+
+def test_no_int8_view_without_int8_latencies(make_registry):
+    registry = make_registry()
+    results = [make_result("alpha-s", "latency-cpu", {"latency_cpu_ms": 10.0})]
+    page = SiteRenderer(registry, results).compare_page(*registry.families)
+    assert "@int8" not in page
