@@ -121,6 +121,9 @@ class Kind:
     #: it is judged by the CPU contention rule, so the machine's load now decides whether to re-time it
     #: (a GPU timing's instability is throttling, which the load does not predict)
     cpu_contention: bool = False
+    #: its figures are the FP32 graph's whatever the precision (quantising changes no parameter or
+    #: FLOP count): an INT8 view shows the FP32 result
+    precision_free: bool = False
 
 
 @dataclass(frozen=True)
@@ -243,7 +246,7 @@ KINDS: dict[str, Kind] = {k.id: k for k in (
     Kind("latency-torch-cuda", ("latency_torch_cuda_ms",), 1, machine_bound=True,
          measure="benchgen.measure.timing.latency_torch:measure_request", history=True, engine="PyTorch CUDA"),
     Kind("size", ("params_m", "flops_g"), 1, machine_bound=False, measure="benchgen.measure.graph.size:measure_request",
-         engine="the exported ONNX graph"),
+         engine="the exported ONNX graph", precision_free=True),
 )}
 
 BACKENDS: dict[str, Backend] = {b.id: b for b in (

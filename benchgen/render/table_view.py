@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from benchgen.metrics import KINDS, METRICS, reported_metrics
+from benchgen.metrics import KINDS, METRICS, reported_metrics, runs_int8
 from benchgen.registry.discrepancies import Discrepancy, find_discrepancy, measured_mismatch
 from benchgen.registry.schema import OtherModel, ReportedValue
 from benchgen.results.history import Delta, result_delta
@@ -207,9 +207,15 @@ def rejected_note(result: Result, variant_id: str, notes: Notes) -> Note:
 
 
 def shown_metrics(table: Table) -> list[str]:
-    """Every column, except a measured-only one in which this table has no measurement and no failure."""
-    return [m for m in METRICS if METRICS[m].reported or any(
-        row.cells[m].measured is not None or row.cells[m].failure is not None for row in table.rows)]
+    """Every column, except a measured-only one in which this table has no measurement and no failure.
+    An INT8 view shows only what it measured of the INT8 graphs: its size columns would repeat the
+    FP32 view's, and it holds no published figure."""
+    def holds(m: str) -> bool:
+        return any(row.cells[m].measured is not None or row.cells[m].failure is not None for row in table.rows)
+
+    if table.precision != "fp32":
+        return [m for m in METRICS if runs_int8(METRICS[m].kind) and holds(m)]
+    return [m for m in METRICS if METRICS[m].reported or holds(m)]
 
 
 def column_label(metric: str, table: Table) -> Markup:

@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Literal
 
-from benchgen.metrics import KINDS, METRICS, machine_bound_metrics, runs_int8
+from benchgen.metrics import KINDS, METRICS, machine_bound_metrics
 from benchgen.registry.schema import Family, Registry, ReportedValue, Variant
 from benchgen.results.index import ResultHeader, Results, as_headers
 from benchgen.results.schema import Machine, Result
@@ -172,10 +172,11 @@ def _histories(headers: list[ResultHeader], machine_id: str,
                precision: str = "fp32") -> dict[tuple[str, str], list[ResultHeader]]:
     """(variant, kind) -> its results in order, in one pass: those of `machine_id` for the kinds bound
     to a machine, those of every machine for the others; of `precision` where a kind has figures per
-    precision (runs_int8), of the FP32 graph where not (size: quantising changes no count)."""
+    precision, of the FP32 graph for a precision-free kind (size: quantising changes no count). A GPU kind has no INT8
+    figure (its backends build their own FP16 engines), so an INT8 view has none."""
     histories: dict[tuple[str, str], list[ResultHeader]] = {}
     for h in headers:
-        wanted = precision if runs_int8(h.kind) else "fp32"
+        wanted = "fp32" if h.kind in KINDS and KINDS[h.kind].precision_free else precision
         if h.precision != wanted:
             continue
         if not machine_bound(h.kind) or h.machine_id == machine_id:
@@ -196,7 +197,7 @@ def build_table(registry: Registry, results: Results, machine: Machine | None, p
             kind = METRICS[metric].kind
             history = histories.get((variant.id, kind), [])
             ok = [h for h in history if h.status == "ok" and metric in h.metrics]
-            published = precision == "fp32" or not runs_int8(kind)
+            published = precision == "fp32" or KINDS[kind].precision_free
             cell = Cell(metric=metric, reported=list(variant.reported.get(metric, [])) if published else [])
             if ok:
                 cell.measured = ok[-1].load()
