@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from benchgen.render.achieved import achieved_text
-from benchgen.render.notes import Note, Notes
+from benchgen.render.notes import Described, Note, Notes
 from benchgen.render.table_view import (CellView, best_cells, cell_view, column_label, machine_caption,
                                         shown_metrics, unstable_notice)
 from benchgen.results.merge import Table
@@ -48,7 +48,7 @@ class NoteRef:
     site_id: int
     kind: str
     key: tuple
-    text: str
+    text: "str | Described"
     variant: str | None
 
 
@@ -59,7 +59,7 @@ class _Recorder:
         self._ids: dict[tuple, int] = {}
         self.refs: list[NoteRef] = []
 
-    def add(self, kind: str, key: tuple, text: str, variant: str | None = None) -> Note:
+    def add(self, kind: str, key: tuple, text: "str | Described", variant: str | None = None) -> Note:
         site_id = self._ids.setdefault((kind, key), len(self._ids))
         self.refs.append(NoteRef(site_id, kind, key, text, variant))
         return _PendingNote(number=site_id, kind=kind, text=text)

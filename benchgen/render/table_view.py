@@ -16,7 +16,7 @@ from benchgen.results.history import Delta, result_delta
 from benchgen.results.merge import Cell, Table
 from benchgen.results.schema import Result, unstable_reasons
 from benchgen.render.format import number
-from benchgen.render.notes import Note, Notes
+from benchgen.render.notes import LIBRARIES, Described, Note, Notes
 from benchgen.render.page_text import page_text
 
 
@@ -52,13 +52,15 @@ def describe_reported(value: ReportedValue) -> str:
 PER_VARIANT_SETTINGS = ("input_size", "onnx", "model", "config", "onnx_sha256", "stop_reason")
 
 
-def describe_measurement(result: Result) -> str:
+def describe_measurement(result: Result) -> Described:
     prov = result.provenance
     commit = f" @ {prov.git_commit[:10]}" if prov.git_commit else ""
     libs = ", ".join(f"{k} {v}" for k, v in sorted(prov.libraries.items()))
-    settings = ", ".join(f"{k}={v}" for k, v in sorted(result.settings.items()) if k not in PER_VARIANT_SETTINGS)
-    return (f"{result.kind} measured by benchgen {prov.benchgen_version}{commit} on {prov.machine.label}, "
-            f"{prov.date:%Y-%m-%d %H:%M} UTC; {libs}; settings: {settings}")
+    settings = tuple((k, str(v)) for k, v in sorted(result.settings.items()) if k not in PER_VARIANT_SETTINGS)
+    head = (f"{result.kind} measured by benchgen {prov.benchgen_version}{commit} on {prov.machine.label}, "
+            f"{prov.date:%Y-%m-%d %H:%M} UTC")
+    group = "CPU latency" if KINDS[result.kind].cpu_contention else result.kind if result.kind in KINDS else ""
+    return Described(head, ((LIBRARIES, libs),) + settings if libs else settings, group)
 
 
 #: COCO val2017 has 5,000 images; an accuracy measured on fewer is a subset figure
