@@ -49,7 +49,7 @@ def describe_reported(value: ReportedValue) -> str:
 
 #: settings that name the variant's own graph or how its timing ended: said beside the variant in its
 #: note, so the variants measured alike share one note instead of repeating its libraries and settings
-PER_VARIANT_SETTINGS = ("input_size", "onnx", "model", "config", "onnx_sha256", "stop_reason")
+PER_VARIANT_SETTINGS = ("input_size", "onnx", "model", "config", "onnx_sha256", "fp32_onnx_sha256", "stop_reason")
 
 
 def describe_measurement(result: Result) -> Described:
