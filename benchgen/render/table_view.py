@@ -154,7 +154,8 @@ def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
     if cell.measured is not None:
         view.note = notes.add("measured", _measurement_key(cell.measured), describe_measurement(cell.measured),
                               variant_label(cell.measured, variant_id))
-        view.title = f"measured by benchgen ({cell.measured.provenance.date:%Y-%m-%d})"
+        # no hover title: its mark links to the note, and on a page of seven views the titles of
+        # measured cells were 10 KB that said "measured" again
         if preferred is not None:
             view.beside = f"reported {number(cell.metric, preferred.value, published=True)}"
         where = dataset_text(cell.measured)
@@ -165,8 +166,6 @@ def cell_view(cell: Cell, variant_id: str, notes: Notes) -> CellView:
             said = [where, interval, view.beside]
             view.beside = "; ".join(part for part in said if part)
         view.delta = result_delta(cell.metric, cell.previous, cell.measured)
-        if cell.measured.settings.get("dataset"):
-            view.title += f" on {cell.measured.settings['dataset']}"
     elif preferred is not None:
         view.note = notes.add("reported", (describe_reported(preferred), str(preferred.source)),
                               f"{describe_reported(preferred)}: {preferred.source}", variant_id)

@@ -81,7 +81,8 @@ def add_unstable_machine(results_dir: Path, machine: Machine = NEWCOMER) -> int:
     busy newcomer's `make site` leaves them; return how many were written."""
     results = load_results(results_dir)
     newest = max(r.provenance.date for r in results)
-    latest = {(r.variant, r.kind): r for r in results if machine_bound(r.kind)}
+    # a plain `make site` times FP32 only (INT8 is asked for with --precision int8)
+    latest = {(r.variant, r.kind): r for r in results if machine_bound(r.kind) and r.precision == "fp32"}
     for index, result in enumerate(latest.values()):
         copy = result.model_copy(deep=True)
         copy.status = "unstable"

@@ -56,4 +56,7 @@ def test_the_sidebar_lists_no_pair_page_and_the_comparison_index_links_every_pai
     assert linked == {f"{a.id}-vs-{b.id}" for a, b in itertools.combinations(families, 2)}
     family_page = (default_site / "families/damo-yolo/index.html").read_text()
     assert family_page.count("-vs-") >= len(families) - 1
-    assert len(page.encode()) <= 150_000
+    # 150 KB until the OpenVINO column and the INT8 view (2026-12-07): the default page now holds seven
+    # views (four machines, INT8, the publications', the fixture's newcomer) and measured 162 KB; the
+    # budget keeps it from growing further (see the methodology's page-weight note)
+    assert len(page.encode()) <= 170_000
